@@ -1,0 +1,167 @@
+#include "config/config.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "protocols/registry.h"
+#include "strategies/strategy.h"
+
+namespace srv {
+namespace {
+
+using namespace std::chrono_literals;
+
+YAML::Node parse_yaml(const std::string& text, const std::string& source) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined() || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
+    return root;
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  }
+}
+
+// Command-line values are written into the tree before validation, so one code path checks
+// them; nodes made here have no position, and messages name them "command line".
+void apply_overrides(YAML::Node& root, const Overrides& o) {
+  if (o.strategy) root["strategy"] = *o.strategy;
+  if (o.max_connections) root["max_connections"] = *o.max_connections;
+  if (o.workers) root["prefork"]["workers"] = *o.workers;
+  if (o.threads) root["threadpool"]["threads"] = *o.threads;
+  if (o.listen) {
+    YAML::Node listener(YAML::NodeType::Map);
+    listener["listen"] = *o.listen;
+    // Keep the first listener's protocol (and options) unless --protocol says otherwise.
+    YAML::Node old = root["listeners"];
+    if (old && old.IsSequence() && old.size() > 0 && old[0].IsMap() && old[0]["protocol"]) {
+      listener["protocol"] = YAML::Clone(old[0]["protocol"]);
+    }
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.push_back(listener);
+    root["listeners"] = list;
+  }
+  if (o.protocol && root["listeners"] && root["listeners"].IsSequence()) {
+    for (auto listener : root["listeners"]) {
+      if (listener.IsMap()) listener["protocol"] = *o.protocol;
+    }
+  }
+}
+
+ListenerConfig read_listener(Section& entry) {
+  ListenerConfig out;
+  std::string listen = entry.string("listen", "");
+  if (listen.empty()) entry.fail("listen", "every listener needs listen: HOST:PORT");
+  std::string error;
+  if (!parse_endpoint(listen, out.endpoint, error)) entry.fail("listen", error);
+  out.backlog = static_cast<int>(entry.integer("backlog", 511, 1, 65535));
+
+  // protocol: NAME, or protocol: {name: NAME, options: {...}}
+  YAML::Node proto = entry.raw("protocol");
+  Section options(entry.file(), YAML::Node(YAML::NodeType::Map),
+                  entry.key_path("protocol.options"));
+  if (!proto) {
+    out.protocol = "echo";
+  } else if (proto.IsScalar()) {
+    out.protocol = proto.Scalar();
+  } else {
+    Section spec(entry.file(), proto, entry.key_path("protocol"));
+    out.protocol = spec.string("name", "");
+    if (out.protocol.empty()) spec.fail("name", "a protocol map needs name: PROTOCOL");
+    options = spec.child("options");
+    spec.finish();
+  }
+  const ProtocolInfo* info = find_protocol(out.protocol);
+  if (!info) {
+    config_fail(
+        entry.file(), proto, entry.key_path("protocol"),
+        fmt::format("unknown protocol '{}'; known protocols: {}", out.protocol, protocol_names()));
+  }
+  out.factory = info->create(options);
+  entry.finish();
+  return out;
+}
+
+ConnectionLimits read_limits(Section& top) {
+  ConnectionLimits limits;
+  limits.idle_timeout = top.duration("idle_timeout", limits.idle_timeout, 1ms, 24h);
+  Section s = top.child("limits");
+  limits.linger_timeout = s.duration("linger_timeout", limits.linger_timeout, 0ms, 60s);
+  limits.read_chunk = static_cast<std::size_t>(
+      s.bytes("read_chunk", static_cast<std::int64_t>(limits.read_chunk), 512, 16 << 20));
+  limits.max_input_buffer = static_cast<std::size_t>(s.bytes(
+      "max_input_buffer", static_cast<std::int64_t>(limits.max_input_buffer), 1024, 1LL << 30));
+  limits.output_high_water = static_cast<std::size_t>(s.bytes(
+      "output_high_water", static_cast<std::int64_t>(limits.output_high_water), 1, 1LL << 30));
+  s.finish();
+  return limits;
+}
+
+}  // namespace
+
+Config load_config_text(const std::string& text, const std::string& source,
+                        const Overrides& overrides) {
+  YAML::Node root = parse_yaml(text, source);
+  if (!root.IsMap()) config_fail(source, root, "(top level)", "must be a map of key: value");
+  apply_overrides(root, overrides);
+
+  Config config;
+  config.source = source;
+  Section top(source, root, "");
+  config.settings.max_connections =
+      static_cast<int>(top.integer("max_connections", 1024, 1, 1'000'000));
+  config.settings.shutdown_timeout = top.duration("shutdown_timeout", 10s, 0ms, 24h);
+  config.settings.limits = read_limits(top);
+  config.log_level = top.string("log_level", "info");
+  if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
+      config.log_level != "error") {
+    top.fail("log_level",
+             fmt::format("must be debug, info, warn or error, got '{}'", config.log_level));
+  }
+
+  YAML::Node listeners = top.raw("listeners");
+  if (!listeners) listeners = parse_yaml(default_config_text(), "(embedded default)")["listeners"];
+  if (!listeners.IsSequence() || listeners.size() == 0) {
+    config_fail(source, listeners, "listeners", "must be a list with at least one listener");
+  }
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    Section entry(source, listeners[i], fmt::format("listeners[{}]", i));
+    config.listeners.push_back(read_listener(entry));
+  }
+
+  config.strategy_name = top.string("strategy", "epoll");
+  const StrategyInfo* chosen = find_strategy(config.strategy_name);
+  if (!chosen) {
+    top.fail("strategy", fmt::format("unknown strategy '{}'; known strategies: {}",
+                                     config.strategy_name, strategy_names()));
+  }
+  // Sections of the strategies not chosen are accepted as they are: each strategy validates its
+  // own section against the shared settings, which only makes sense for the one that runs.
+  for (const StrategyInfo& info : strategy_registry()) {
+    if (&info != chosen) top.raw(info.name);
+  }
+  Section section = top.child(chosen->name);
+  config.strategy = chosen->create(section, config.settings, top);
+  section.finish();
+  top.finish();
+  return config;
+}
+
+Config load_config(const Overrides& overrides) {
+  if (!overrides.config_file) {
+    return load_config_text(default_config_text(), "(embedded default)", overrides);
+  }
+  std::ifstream in(*overrides.config_file);
+  if (!in) {
+    throw ConfigError(
+        fmt::format("{}: cannot open: {}", *overrides.config_file, std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_config_text(text.str(), *overrides.config_file, overrides);
+}
+
+}  // namespace srv

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/section.h"
+#include "server/protocol.h"
+#include "server/settings.h"
+#include "server/socket.h"
+
+namespace srv {
+
+class Strategy;
+
+/// Values given on the command line; each overrides the same key of the file.
+struct Overrides {
+  std::optional<std::string> config_file;
+  std::optional<std::string> strategy;
+  std::optional<std::string> protocol;
+  std::optional<std::string> listen;
+  std::optional<int> workers;
+  std::optional<int> threads;
+  std::optional<int> max_connections;
+};
+
+struct ListenerConfig {
+  Endpoint endpoint;
+  int backlog = 511;
+  std::string protocol;
+  std::shared_ptr<ProtocolFactory> factory;
+};
+
+/// A loaded and fully validated configuration: strategy and protocols are already constructed
+/// (which is how they validate their own sections), nothing is bound yet.
+struct Config {
+  std::string source;  ///< file name, or "(embedded default)"
+  std::string strategy_name;
+  std::shared_ptr<Strategy> strategy;
+  std::vector<ListenerConfig> listeners;
+  ServerSettings settings;
+  std::string log_level = "info";
+};
+
+/// Reads the file named in `overrides` (or the embedded default), applies the overrides and
+/// validates everything. Throws ConfigError with `file:line:col: key: what is wrong`.
+Config load_config(const Overrides& overrides);
+
+/// Same, from YAML text already in memory; `source` names it in messages.
+Config load_config_text(const std::string& text, const std::string& source,
+                        const Overrides& overrides);
+
+/// The configuration plain `srv` runs (see config/default_config.cc).
+const std::string& default_config_text();
+
+}  // namespace srv

@@ -1,0 +1,69 @@
+#include "server/listener.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace srv {
+namespace {
+
+std::string port_of(const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET6) {
+    return std::to_string(ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port));
+  }
+  return std::to_string(ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port));
+}
+
+}  // namespace
+
+Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
+                   std::shared_ptr<ProtocolFactory> protocol)
+    : protocol_name_(std::move(protocol_name)), protocol_(std::move(protocol)) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(endpoint.port);
+  const char* host = endpoint.host.empty() ? nullptr : endpoint.host.c_str();
+  std::string shown =
+      format_endpoint(endpoint.host.empty() ? "0.0.0.0" : endpoint.host, endpoint.port);
+  if (int rc = ::getaddrinfo(host, port.c_str(), &hints, &found); rc != 0) {
+    throw std::runtime_error(fmt::format("cannot resolve {}: {}", shown, ::gai_strerror(rc)));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(found, ::freeaddrinfo);
+  int err = 0;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) {
+      fd_ = fd;
+      break;
+    }
+    err = errno;
+    ::close(fd);
+  }
+  if (fd_ < 0) throw std::system_error(err, std::generic_category(), "cannot listen on " + shown);
+
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+  std::string real_host = endpoint.host.empty() ? "0.0.0.0" : endpoint.host;
+  address_ = format_endpoint(real_host, static_cast<std::uint16_t>(std::stoi(port_of(bound))));
+}
+
+Listener::~Listener() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace srv

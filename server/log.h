@@ -1,0 +1,10 @@
+#pragma once
+
+#include <string>
+
+namespace srv {
+
+/// Logs go to stderr, one line per event, with the pid (strategies log from several processes).
+void setup_logging(const std::string& level);
+
+}  // namespace srv

@@ -1,0 +1,65 @@
+#pragma once
+
+// The sans-IO protocol interface. A handler is given bytes and writes bytes; it never touches a
+// socket, never blocks and does not know which strategy drives it. This header is the contract
+// between protocol authors and strategy authors.
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "server/buffer.h"
+
+namespace srv {
+
+/// What the connection does after a handler call.
+enum class Verdict {
+  kContinue,         ///< keep the connection open and keep reading
+  kCloseAfterFlush,  ///< stop reading, write everything already in the output buffer, then close
+  kCloseNow,         ///< close at once; pending output is discarded
+};
+
+/// The result of handing bytes to a handler: how much of the input it consumed, and what next.
+struct Step {
+  std::size_t consumed = 0;
+  Verdict verdict = Verdict::kContinue;
+};
+
+/// Per-connection protocol state. Created by a ProtocolFactory for each accepted connection and
+/// used on one thread at a time (the thread that drives that connection).
+class ProtocolHandler {
+ public:
+  virtual ~ProtocolHandler() = default;
+
+  /// Called with every byte received and not yet consumed. The handler appends replies to `out`
+  /// and returns how many bytes of `in` (a prefix) it consumed. The driver keeps unconsumed bytes
+  /// and calls again, with them at the front, while the handler makes progress and when more
+  /// bytes arrive, so a handler may consume one request per call. `in` is only valid during the
+  /// call. Must not block.
+  virtual Step on_data(std::string_view in, Buffer& out) = 0;
+
+  /// The peer has finished sending (read returned EOF). `rest` holds bytes that were never
+  /// consumed (an incomplete request). The handler may still write a final reply. The driver
+  /// flushes `out` unless the verdict is kCloseNow, then closes.
+  virtual Verdict on_eof(std::string_view rest, Buffer& out) {
+    (void)rest;
+    (void)out;
+    return Verdict::kCloseAfterFlush;
+  }
+};
+
+/// Creates handlers. One factory serves one listener for the life of a strategy generation.
+class ProtocolFactory {
+ public:
+  virtual ~ProtocolFactory() = default;
+
+  /// Makes the handler for one new connection. May be called concurrently from several threads
+  /// and from forked children, so it must not rely on unsynchronised shared state.
+  virtual std::unique_ptr<ProtocolHandler> create() = 0;
+
+  /// Bytes written to a connection that is refused because a cap was reached, before it is
+  /// closed (Redis answers "-ERR max number of clients reached"). Empty means close silently.
+  virtual std::string_view refusal() const { return {}; }
+};
+
+}  // namespace srv

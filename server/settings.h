@@ -1,0 +1,36 @@
+#pragma once
+
+// Settings every strategy honours, read from the top level of the config.
+
+#include <chrono>
+#include <cstddef>
+
+namespace srv {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+/// Per-connection bounds, applied identically by the blocking session loop and the event loops.
+struct ConnectionLimits {
+  /// A connection with no bytes read or written for this long is closed.
+  milliseconds idle_timeout{60'000};
+  /// After a close-after-flush, how long unread input is discarded before the socket is closed
+  /// (so the peer reads our last reply instead of a reset).
+  milliseconds linger_timeout{2'000};
+  /// Bytes read from the socket in one call.
+  std::size_t read_chunk = 64 * 1024;
+  /// Bytes held for a handler that has not consumed them; more closes the connection.
+  std::size_t max_input_buffer = 1024 * 1024;
+  /// Stop reading (and stop feeding the handler) while this much output waits to be written.
+  std::size_t output_high_water = 256 * 1024;
+};
+
+struct ServerSettings {
+  /// Cap on connections served at once (each strategy says what happens past it).
+  int max_connections = 1024;
+  /// How long open connections may finish after SIGTERM/SIGINT before they are closed.
+  milliseconds shutdown_timeout{10'000};
+  ConnectionLimits limits;
+};
+
+}  // namespace srv

@@ -1,0 +1,86 @@
+#include "server/signals.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace srv {
+namespace {
+
+int g_pipe[2] = {-1, -1};
+
+extern "C" void on_signal(int signo) {
+  int saved = errno;  // the interrupted code may be inspecting errno
+  unsigned char byte = static_cast<unsigned char>(signo);
+  // A full pipe already guarantees a wake-up, so a failed write loses nothing that matters.
+  [[maybe_unused]] auto n = ::write(g_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+void set_handler(int signo, void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  ::sigaction(signo, &action, nullptr);
+}
+
+void close_pipe() {
+  for (int& fd : g_pipe) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+}
+
+}  // namespace
+
+void install_signal_pipe() {
+  close_pipe();
+  if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    throw std::system_error(errno, std::generic_category(), "pipe2");
+  }
+  set_handler(SIGPIPE, SIG_IGN);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) set_handler(signo, on_signal);
+}
+
+int signal_pipe_fd() {
+  return g_pipe[0];
+}
+
+SignalSet take_signals() {
+  SignalSet set;
+  unsigned char bytes[64];
+  for (;;) {
+    ssize_t n = ::read(g_pipe[0], bytes, sizeof bytes);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      switch (bytes[i]) {
+        case SIGTERM:
+        case SIGINT:
+          set.terminate = true;
+          break;
+        case SIGHUP:
+          set.reload = true;
+          break;
+        case SIGCHLD:
+          set.child = true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return set;
+}
+
+void detach_signals_in_child() {
+  for (int signo : {SIGTERM, SIGINT, SIGHUP}) set_handler(signo, SIG_IGN);
+  set_handler(SIGCHLD, SIG_DFL);
+  close_pipe();
+}
+
+}  // namespace srv

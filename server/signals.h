@@ -1,0 +1,27 @@
+#pragma once
+
+namespace srv {
+
+/// Signals that reached the process since the last take_signals().
+struct SignalSet {
+  bool terminate = false;  ///< SIGTERM or SIGINT
+  bool reload = false;     ///< SIGHUP
+  bool child = false;      ///< SIGCHLD (may stand for several children: always reap in a loop)
+};
+
+/// Routes SIGTERM, SIGINT, SIGHUP and SIGCHLD into a non-blocking self-pipe so that loops can
+/// poll for them, and ignores SIGPIPE process-wide. Handlers use SA_RESTART. Call once in the
+/// main process before any thread starts; call again in a forked child that wants its own pipe.
+void install_signal_pipe();
+
+/// Read end of the self-pipe: poll it on the thread that owns signal handling only.
+int signal_pipe_fd();
+
+/// Drains the self-pipe. Call when signal_pipe_fd() polls readable.
+SignalSet take_signals();
+
+/// In a forked connection child: closes the parent's pipe, ignores SIGTERM/SIGINT/SIGHUP (the
+/// parent decides when a child dies) and restores SIGCHLD's default.
+void detach_signals_in_child();
+
+}  // namespace srv

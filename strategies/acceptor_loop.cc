@@ -1,0 +1,86 @@
+#include "strategies/acceptor_loop.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "server/accept.h"
+#include "server/socket.h"
+
+namespace srv {
+namespace {
+
+constexpr int kAcceptBurst = 32;  // accepts per wake-up, so signals are not starved by a flood
+constexpr milliseconds kBackOff{100};
+
+std::atomic<long long> g_refused{0};
+std::atomic<long long> g_last_refusal_log{0};
+
+}  // namespace
+
+void refuse_connection(int fd, const Listener& listener, const char* why) {
+  send_and_close(fd, std::string(listener.protocol().refusal()));
+  long long total = ++g_refused;
+  long long now =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+  long long last = g_last_refusal_log.load();
+  if (now != last && g_last_refusal_log.compare_exchange_strong(last, now)) {
+    spdlog::warn("refused a connection on {}: {} ({} refused so far)", listener.address(), why,
+                 total);
+  }
+}
+
+void run_accept_loop(Generation& generation, Dispatcher& dispatcher) {
+  std::vector<pollfd> fds;
+  Clock::time_point backoff_until{};
+  for (;;) {
+    if (generation.phase() == Phase::kStopping) {
+      dispatcher.stop_all();
+      return;
+    }
+    if (generation.phase() == Phase::kDraining && dispatcher.live() == 0) return;
+
+    bool accepting = generation.phase() == Phase::kRunning && Clock::now() >= backoff_until;
+    fds.assign({{generation.signal_fd(), POLLIN, 0}, {dispatcher.done_fd(), POLLIN, 0}});
+    if (accepting) {
+      for (Listener* listener : generation.listeners()) fds.push_back({listener->fd(), POLLIN, 0});
+    }
+    int own_timeout = -1;
+    if (!accepting && generation.phase() == Phase::kRunning) {
+      own_timeout =
+          static_cast<int>(std::chrono::ceil<milliseconds>(backoff_until - Clock::now()).count());
+    }
+    int ready = ::poll(fds.data(), fds.size(), generation.poll_timeout(own_timeout));
+    if (ready < 0 && errno != EINTR) {
+      spdlog::error("poll: {}", std::strerror(errno));
+      generation.life().begin_stop();
+      continue;
+    }
+    if (ready > 0) {
+      if (fds[0].revents != 0 && generation.handle_signals()) dispatcher.reap();
+      if (fds[1].revents != 0) dispatcher.reap();
+      for (std::size_t i = 2; i < fds.size() && generation.phase() == Phase::kRunning; ++i) {
+        if (fds[i].revents == 0) continue;
+        Listener& listener = *generation.listeners()[i - 2];
+        for (int n = 0; n < kAcceptBurst; ++n) {
+          Accepted accepted = accept_connection(listener.fd());
+          if (accepted.status == AcceptStatus::kAccepted) {
+            dispatcher.dispatch(accepted.fd, listener);
+            continue;
+          }
+          if (accepted.status == AcceptStatus::kBackOff) backoff_until = Clock::now() + kBackOff;
+          break;
+        }
+      }
+    }
+    generation.tick();
+  }
+}
+
+}  // namespace srv

@@ -1,0 +1,170 @@
+#include "strategies/event_loop.h"
+
+#include <algorithm>
+
+#include "server/accept.h"
+#include "strategies/acceptor_loop.h"
+
+namespace srv {
+namespace {
+
+constexpr int kAcceptBurst = 64;  // accepts per readiness, so one listener cannot starve I/O
+constexpr milliseconds kBackOff{100};
+
+int ms_until(Clock::time_point when) {
+  auto left = std::chrono::ceil<milliseconds>(when - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+}
+
+}  // namespace
+
+EventLoop::EventLoop(Poller& poller, Generation& generation)
+    : poller_(poller), generation_(generation) {}
+
+EventLoop::~EventLoop() {
+  for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
+    if (slots_[fd].connection) close(fd);
+  }
+}
+
+void EventLoop::run() {
+  if (generation_.signal_fd() >= 0) poller_.update(generation_.signal_fd(), true, false);
+  for (std::size_t i = 0; i < generation_.listeners().size(); ++i) {
+    int fd = generation_.listeners()[i]->fd();
+    if (static_cast<std::size_t>(fd) >= listener_index_.size()) listener_index_.resize(fd + 1, -1);
+    listener_index_[fd] = static_cast<int>(i);
+  }
+  set_accepting(true);
+  std::vector<PollEvent> events;
+  for (;;) {
+    Phase phase = generation_.phase();
+    if (phase == Phase::kStopping || (phase == Phase::kDraining && live_ == 0)) break;
+    poller_.wait(generation_.poll_timeout(next_timeout_ms()), events);
+    for (const PollEvent& event : events) on_event(event);
+    expire(Clock::now());
+    generation_.tick();
+    bool should_accept = generation_.phase() == Phase::kRunning && Clock::now() >= backoff_until_;
+    if (should_accept != accepting_) set_accepting(should_accept);
+  }
+  set_accepting(false);
+  if (generation_.signal_fd() >= 0) poller_.update(generation_.signal_fd(), false, false);
+  for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
+    if (slots_[fd].connection) close(fd);
+  }
+}
+
+void EventLoop::on_event(const PollEvent& event) {
+  int fd = event.fd;
+  if (fd == generation_.signal_fd()) {
+    generation_.handle_signals();
+    return;
+  }
+  if (fd < static_cast<int>(listener_index_.size()) && listener_index_[fd] >= 0) {
+    if (accepting_) accept_from(*generation_.listeners()[listener_index_[fd]]);
+    return;
+  }
+  if (fd >= static_cast<int>(slots_.size()) || !slots_[fd].connection) return;  // closed earlier
+  Connection& connection = *slots_[fd].connection;
+  if (event.readable) {
+    // An error or hang-up while only writing is wanted surfaces through the write.
+    if (connection.wants_read()) {
+      connection.on_readable();
+    } else {
+      connection.on_writable();
+    }
+  }
+  if (event.writable && connection.wants_write()) connection.on_writable();
+  sync(fd);
+}
+
+void EventLoop::accept_from(Listener& listener) {
+  for (int n = 0; n < kAcceptBurst; ++n) {
+    Accepted accepted = accept_connection(listener.fd());
+    if (accepted.status == AcceptStatus::kWouldBlock) return;
+    if (accepted.status == AcceptStatus::kBackOff) {
+      backoff_until_ = Clock::now() + kBackOff;
+      set_accepting(false);
+      return;
+    }
+    if (live_ >= static_cast<std::size_t>(generation_.settings().max_connections)) {
+      refuse_connection(accepted.fd, listener, "max_connections reached");
+    } else if (accepted.fd >= poller_.fd_limit()) {
+      refuse_connection(accepted.fd, listener, "descriptor beyond what the poller can watch");
+    } else {
+      add_connection(accepted.fd, listener);
+    }
+  }
+}
+
+void EventLoop::add_connection(int fd, Listener& listener) {
+  if (static_cast<std::size_t>(fd) >= slots_.size()) slots_.resize(fd + 1);
+  Slot& slot = slots_[fd];
+  slot.connection =
+      std::make_unique<Connection>(fd, listener.protocol().create(), generation_.settings().limits);
+  slot.kind = TimeoutKind::kIdle;
+  slot.deadline = slot.connection->deadline();
+  slot.timer = idle_.insert(idle_.end(), fd);
+  slot.reading = slot.writing = false;
+  ++live_;
+  sync(fd);
+}
+
+void EventLoop::sync(int fd) {
+  Slot& slot = slots_[fd];
+  Connection& connection = *slot.connection;
+  if (connection.finished()) return close(fd);
+  bool read = connection.wants_read();
+  bool write = connection.wants_write();
+  if (read != slot.reading || write != slot.writing) {
+    poller_.update(fd, read, write);
+    slot.reading = read;
+    slot.writing = write;
+  }
+  // Deadlines only move forward and each list has one duration, so appending keeps it sorted.
+  TimeoutKind kind = connection.timeout_kind();
+  Clock::time_point deadline = connection.deadline();
+  if (kind != slot.kind) {
+    timers(slot.kind).erase(slot.timer);
+    slot.kind = kind;
+    slot.timer = timers(kind).insert(timers(kind).end(), fd);
+  } else if (deadline != slot.deadline) {
+    timers(kind).splice(timers(kind).end(), timers(kind), slot.timer);
+  }
+  slot.deadline = deadline;
+}
+
+void EventLoop::close(int fd) {
+  Slot& slot = slots_[fd];
+  poller_.update(fd, false, false);
+  timers(slot.kind).erase(slot.timer);
+  slot.connection.reset();  // closes the fd
+  slot.reading = slot.writing = false;
+  --live_;
+}
+
+void EventLoop::expire(Clock::time_point now) {
+  for (std::list<int>* list : {&idle_, &linger_}) {
+    while (!list->empty() && slots_[list->front()].deadline <= now) close(list->front());
+  }
+}
+
+int EventLoop::next_timeout_ms() const {
+  int timeout = -1;
+  for (const std::list<int>* list : {&idle_, &linger_}) {
+    if (list->empty()) continue;
+    int left = ms_until(slots_[list->front()].deadline);
+    timeout = timeout < 0 ? left : std::min(timeout, left);
+  }
+  if (!accepting_ && generation_.phase() == Phase::kRunning) {
+    int left = ms_until(backoff_until_);
+    timeout = timeout < 0 ? left : std::min(timeout, left);
+  }
+  return timeout;
+}
+
+void EventLoop::set_accepting(bool on) {
+  accepting_ = on;
+  for (Listener* listener : generation_.listeners()) poller_.update(listener->fd(), on, false);
+}
+
+}  // namespace srv

@@ -1,0 +1,50 @@
+#include "strategies/strategy.h"
+
+#include <array>
+
+#include "strategies/builtin.h"
+
+namespace srv {
+namespace {
+
+const std::array kStrategies = {
+    StrategyInfo{"fork", "a child process per connection (isolation; a fork per connection)",
+                 Overflow::kRefuse, make_fork_strategy},
+    StrategyInfo{"prefork",
+                 "a fixed pool of worker processes, one connection each at a time (Apache prefork)",
+                 Overflow::kQueue, make_prefork_strategy},
+    StrategyInfo{"thread", "a thread per connection (a stack per connection)", Overflow::kRefuse,
+                 make_thread_strategy},
+    StrategyInfo{"threadpool", "an acceptor, a bounded queue and a fixed set of worker threads",
+                 Overflow::kRefuse, make_threadpool_strategy},
+    StrategyInfo{"select", "one event loop on select(2) (at most FD_SETSIZE descriptors)",
+                 Overflow::kRefuse, make_select_strategy},
+    StrategyInfo{"poll", "one event loop on poll(2) (cost grows with open connections)",
+                 Overflow::kRefuse, make_poll_strategy},
+    StrategyInfo{"epoll", "one event loop on epoll(7) (cost grows with ready connections)",
+                 Overflow::kRefuse, make_epoll_strategy},
+};
+
+}  // namespace
+
+std::span<const StrategyInfo> strategy_registry() {
+  return kStrategies;
+}
+
+const StrategyInfo* find_strategy(std::string_view name) {
+  for (const auto& info : kStrategies) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+std::string strategy_names() {
+  std::string names;
+  for (const auto& info : kStrategies) {
+    if (!names.empty()) names += ", ";
+    names += info.name;
+  }
+  return names;
+}
+
+}  // namespace srv
