@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages srv needs, only those that are missing.
+#   scripts/install-deps.sh          build dependencies
+#   scripts/install-deps.sh --test   also the real clients the integration tests drive
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libyaml-cpp-dev   # config files, with line:column for every node
+  libcli11-dev      # command line
+  libspdlog-dev libfmt-dev  # logs and formatting
+  libgtest-dev      # the test suite
+)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(
+    netcat-openbsd socat  # real clients of the integration tests
+    procps                # ps/pgrep for checking what a server leaves behind
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "installing: ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit tests, the conformance suite
+# (every strategy x every protocol, real sockets), the same suite under ASan+UBSan, and the
+# integration tests with real clients (nc, socat).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+scripts/install-deps.sh --test
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSRV_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+step "unit tests"
+ctest --test-dir build -L unit --output-on-failure -j"$jobs"
+
+step "conformance suite: every strategy x every protocol"
+ctest --test-dir build -L conformance --output-on-failure -j"$jobs"
+
+step "ASan+UBSan build of the whole suite"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSRV_WERROR=ON -DSRV_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+step "integration: real clients"
+tests/integration/run.sh build/bin/srv
