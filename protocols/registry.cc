@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "server/registry_util.h"
+
 #include "protocols/echo.h"
 
 namespace srv {
@@ -18,19 +20,11 @@ std::span<const ProtocolInfo> protocol_registry() {
 }
 
 const ProtocolInfo* find_protocol(std::string_view name) {
-  for (const auto& info : kProtocols) {
-    if (info.name == name) return &info;
-  }
-  return nullptr;
+  return find_by_name<ProtocolInfo>(kProtocols, name);
 }
 
 std::string protocol_names() {
-  std::string names;
-  for (const auto& info : kProtocols) {
-    if (!names.empty()) names += ", ";
-    names += info.name;
-  }
-  return names;
+  return names_of<ProtocolInfo>(kProtocols);
 }
 
 }  // namespace srv

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "server/registry_util.h"
+
 #include "strategies/builtin.h"
 
 namespace srv {
@@ -32,19 +34,11 @@ std::span<const StrategyInfo> strategy_registry() {
 }
 
 const StrategyInfo* find_strategy(std::string_view name) {
-  for (const auto& info : kStrategies) {
-    if (info.name == name) return &info;
-  }
-  return nullptr;
+  return find_by_name<StrategyInfo>(kStrategies, name);
 }
 
 std::string strategy_names() {
-  std::string names;
-  for (const auto& info : kStrategies) {
-    if (!names.empty()) names += ", ";
-    names += info.name;
-  }
-  return names;
+  return names_of<StrategyInfo>(kStrategies);
 }
 
 }  // namespace srv

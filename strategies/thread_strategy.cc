@@ -31,7 +31,9 @@ class ThreadStrategy final : public Strategy, private Dispatcher {
  private:
   void dispatch(int fd, Listener& listener) override {
     std::unique_lock lock(mutex_);
-    if (running_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
+    // Threads that finished but are not joined yet no longer hold a connection.
+    std::size_t serving = running_.size() - finished_.size();
+    if (serving >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       lock.unlock();
       return refuse_connection(fd, listener, "max_connections reached");
     }
