@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -25,13 +26,26 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   }
 }
 
+// Replaces parent[key] with a fresh node, so that it carries no file position and messages
+// about it say "command line" rather than pointing at the line it replaced.
+template <typename T>
+void override_key(YAML::Node parent, const std::string& key, const T& value) {
+  parent.remove(key);
+  parent[key] = value;
+}
+
 // Command-line values are written into the tree before validation, so one code path checks
-// them; nodes made here have no position, and messages name them "command line".
+// them.
 void apply_overrides(YAML::Node& root, const Overrides& o) {
-  if (o.strategy) root["strategy"] = *o.strategy;
-  if (o.max_connections) root["max_connections"] = *o.max_connections;
-  if (o.workers) root["prefork"]["workers"] = *o.workers;
-  if (o.threads) root["threadpool"]["threads"] = *o.threads;
+  if (o.strategy) override_key(root, "strategy", *o.strategy);
+  if (o.max_connections) override_key(root, "max_connections", *o.max_connections);
+  for (auto [section, key, value] : {std::tuple{"prefork", "workers", o.workers},
+                                     std::tuple{"threadpool", "threads", o.threads}}) {
+    if (!value) continue;
+    if (!root[section] || !root[section].IsMap())
+      override_key(root, section, YAML::Node(YAML::NodeType::Map));
+    override_key(root[section], key, *value);
+  }
   if (o.listen) {
     YAML::Node listener(YAML::NodeType::Map);
     listener["listen"] = *o.listen;
@@ -42,11 +56,11 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
     }
     YAML::Node list(YAML::NodeType::Sequence);
     list.push_back(listener);
-    root["listeners"] = list;
+    override_key(root, "listeners", list);
   }
   if (o.protocol && root["listeners"] && root["listeners"].IsSequence()) {
     for (auto listener : root["listeners"]) {
-      if (listener.IsMap()) listener["protocol"] = *o.protocol;
+      if (listener.IsMap()) override_key(listener, "protocol", *o.protocol);
     }
   }
 }
