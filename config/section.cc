@@ -73,8 +73,15 @@ std::string Section::key_path(std::string_view key) const {
 }
 
 void Section::fail(std::string_view key, std::string_view what) const {
+  // Point at the value; at the key itself when the value is empty (yaml-cpp places an empty
+  // value at the next token, which would blame the wrong line).
   YAML::Node at = node_;
-  if (node_.IsMap() && node_[std::string(key)]) at = node_[std::string(key)];
+  if (node_.IsMap()) {
+    for (const auto& entry : node_) {
+      if (entry.first.Scalar() != key) continue;
+      at = entry.second.IsNull() ? entry.first : entry.second;
+    }
+  }
   config_fail(file_, at, key_path(key), what);
 }
 
@@ -86,6 +93,7 @@ YAML::Node Section::raw(std::string_view key) {
 
 YAML::Node Section::scalar(std::string_view key) {
   YAML::Node value = raw(key);
+  if (value && value.IsNull()) fail(key, "needs a value");
   if (value && !value.IsScalar()) fail(key, "must be a single value, not a list or map");
   return value;
 }

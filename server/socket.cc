@@ -11,7 +11,7 @@ namespace srv {
 
 bool parse_endpoint(const std::string& text, Endpoint& out, std::string& error) {
   auto colon = text.rfind(':');
-  if (colon == std::string::npos) {
+  if (colon == std::string::npos || (text.front() == '[' && text.back() == ']')) {
     error = "expected HOST:PORT, e.g. 127.0.0.1:7000, [::1]:7000 or :7000";
     return false;
   }
