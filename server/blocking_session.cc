@@ -10,7 +10,10 @@ namespace srv {
 void serve_blocking(Connection& connection, int stop_fd) {
   while (!connection.finished()) {
     auto left = std::chrono::ceil<milliseconds>(connection.deadline() - Clock::now()).count();
-    if (left <= 0) break;  // idle or linger timeout
+    if (left <= 0) {
+      connection.on_timeout();
+      continue;
+    }
     short events = static_cast<short>((connection.wants_read() ? POLLIN : 0) |
                                       (connection.wants_write() ? POLLOUT : 0));
     pollfd fds[2] = {{connection.fd(), events, 0}, {stop_fd, POLLIN, 0}};

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <spdlog/spdlog.h>
@@ -28,8 +29,20 @@ bool Connection::wants_write() const {
 }
 
 Clock::time_point Connection::deadline() const {
-  return last_activity_ +
-         (state_ == State::kLingering ? limits_.linger_timeout : limits_.idle_timeout);
+  Clock::time_point own = last_activity_ + (state_ == State::kLingering ? limits_.linger_timeout
+                                                                        : limits_.idle_timeout);
+  return state_ == State::kOpen ? std::min(own, handler_->deadline()) : own;
+}
+
+void Connection::on_timeout() {
+  Clock::time_point now = Clock::now();
+  if (state_ != State::kOpen || handler_->deadline() > now) {
+    state_ = State::kDone;  // idle or linger timeout
+    return;
+  }
+  apply(handler_->on_deadline(output_));
+  flush();
+  if (!finished() && deadline() <= now) state_ = State::kDone;  // the handler did not move on
 }
 
 void Connection::on_readable() {
@@ -74,15 +87,8 @@ void Connection::run_handler() {
       return;
     }
     input_.consume(step.consumed);
-    if (step.verdict == Verdict::kCloseNow) {
-      state_ = State::kDone;
-      return;
-    }
-    if (step.verdict == Verdict::kCloseAfterFlush) {
-      state_ = State::kClosing;
-      input_.clear();
-      return;
-    }
+    apply(step.verdict);
+    if (state_ != State::kOpen) return;
     if (step.consumed == 0) {
       handler_waits_for_bytes_ = true;
       break;
@@ -93,6 +99,15 @@ void Connection::run_handler() {
     spdlog::debug("fd {}: {} unconsumed input bytes exceed max_input_buffer; closing", fd_,
                   input_.size());
     state_ = State::kDone;
+  }
+}
+
+void Connection::apply(Verdict verdict) {
+  if (verdict == Verdict::kCloseNow) {
+    state_ = State::kDone;
+  } else if (verdict == Verdict::kCloseAfterFlush) {
+    state_ = State::kClosing;
+    input_.clear();
   }
 }
 

@@ -8,11 +8,6 @@
 
 namespace srv {
 
-/// Which timeout currently guards a connection. Each kind has one fixed duration, so a list of
-/// connections of one kind ordered by last activity is ordered by deadline (event loops rely on
-/// this to expire timeouts in O(1)).
-enum class TimeoutKind { kIdle, kLinger };
-
 /// The I/O half of a connection: reads from a non-blocking socket, feeds the protocol handler,
 /// writes its output with backpressure, and closes gracefully. It never waits: callers poll the
 /// fd (the blocking session loop with poll(2), event loops with their poller) and call
@@ -38,11 +33,13 @@ class Connection {
   /// True once the connection is over; the owner then destroys it (closing the fd).
   bool finished() const { return state_ == State::kDone; }
 
-  TimeoutKind timeout_kind() const {
-    return state_ == State::kLingering ? TimeoutKind::kLinger : TimeoutKind::kIdle;
-  }
-  /// When the connection is given up if nothing happens before then.
+  /// When on_timeout() is due if nothing happens before then: the idle or linger timeout, or
+  /// the handler's own deadline, whichever comes first.
   Clock::time_point deadline() const;
+  /// Call once deadline() has passed: the handler answers its own deadline (e.g. with a 408),
+  /// anything else ends the connection. Afterwards the connection is finished or its
+  /// deadline() lies in the future.
+  void on_timeout();
   /// Ends the connection at once (timeout, shutdown deadline).
   void abort() { state_ = State::kDone; }
 
@@ -56,6 +53,7 @@ class Connection {
   };
 
   void run_handler();
+  void apply(Verdict verdict);
   void flush();
   void after_flush();
   void discard_input();

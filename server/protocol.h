@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "server/buffer.h"
+#include "server/clock.h"
 
 namespace srv {
 
@@ -45,6 +46,18 @@ class ProtocolHandler {
     (void)rest;
     (void)out;
     return Verdict::kCloseAfterFlush;
+  }
+
+  /// When the handler needs the peer to have made progress (HTTP's header-read timeout), or
+  /// Clock::time_point::max() for never. The driver reads it after every call into the handler;
+  /// a handler that wants one calls Clock::now() when, say, a request head begins.
+  virtual Clock::time_point deadline() const { return Clock::time_point::max(); }
+
+  /// deadline() has passed. The handler may write a last reply (408) and says what happens next;
+  /// kContinue requires deadline() to have moved past now, or the connection is closed.
+  virtual Verdict on_deadline(Buffer& out) {
+    (void)out;
+    return Verdict::kCloseNow;
   }
 };
 

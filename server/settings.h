@@ -2,13 +2,11 @@
 
 // Settings every strategy honours, read from the top level of the config.
 
-#include <chrono>
 #include <cstddef>
 
-namespace srv {
+#include "server/clock.h"
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
+namespace srv {
 
 /// Per-connection bounds, applied identically by the blocking session loop and the event loops.
 struct ConnectionLimits {

@@ -101,9 +101,8 @@ void EventLoop::add_connection(int fd, Listener& listener) {
   Slot& slot = slots_[fd];
   slot.connection =
       std::make_unique<Connection>(fd, listener.protocol().create(), generation_.settings().limits);
-  slot.kind = TimeoutKind::kIdle;
   slot.deadline = slot.connection->deadline();
-  slot.timer = idle_.insert(idle_.end(), fd);
+  timers_.emplace(slot.deadline, fd);
   slot.reading = slot.writing = false;
   ++live_;
   sync(fd);
@@ -120,41 +119,33 @@ void EventLoop::sync(int fd) {
     slot.reading = read;
     slot.writing = write;
   }
-  // Deadlines only move forward and each list has one duration, so appending keeps it sorted.
-  TimeoutKind kind = connection.timeout_kind();
   Clock::time_point deadline = connection.deadline();
-  if (kind != slot.kind) {
-    timers(slot.kind).erase(slot.timer);
-    slot.kind = kind;
-    slot.timer = timers(kind).insert(timers(kind).end(), fd);
-  } else if (deadline != slot.deadline) {
-    timers(kind).splice(timers(kind).end(), timers(kind), slot.timer);
+  if (deadline != slot.deadline) {
+    timers_.erase({slot.deadline, fd});
+    timers_.emplace(deadline, fd);
+    slot.deadline = deadline;
   }
-  slot.deadline = deadline;
 }
 
 void EventLoop::close(int fd) {
   Slot& slot = slots_[fd];
   poller_.update(fd, false, false);
-  timers(slot.kind).erase(slot.timer);
+  timers_.erase({slot.deadline, fd});
   slot.connection.reset();  // closes the fd
   slot.reading = slot.writing = false;
   --live_;
 }
 
 void EventLoop::expire(Clock::time_point now) {
-  for (std::list<int>* list : {&idle_, &linger_}) {
-    while (!list->empty() && slots_[list->front()].deadline <= now) close(list->front());
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    int fd = timers_.begin()->second;
+    slots_[fd].connection->on_timeout();  // afterwards finished, or due later
+    sync(fd);
   }
 }
 
 int EventLoop::next_timeout_ms() const {
-  int timeout = -1;
-  for (const std::list<int>* list : {&idle_, &linger_}) {
-    if (list->empty()) continue;
-    int left = ms_until(slots_[list->front()].deadline);
-    timeout = timeout < 0 ? left : std::min(timeout, left);
-  }
+  int timeout = timers_.empty() ? -1 : ms_until(timers_.begin()->first);
   if (!accepting_ && generation_.phase() == Phase::kRunning) {
     int left = ms_until(backoff_until_);
     timeout = timeout < 0 ? left : std::min(timeout, left);

@@ -1,7 +1,8 @@
 #pragma once
 
-#include <list>
 #include <memory>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "server/connection.h"
@@ -12,8 +13,8 @@ namespace srv {
 
 /// The event-loop core shared by select, poll and epoll: one thread multiplexes the listeners,
 /// the signal pipe and every connection over a Poller. Connections are non-blocking; reading
-/// stops while a client's output is above the high-water mark (backpressure). Idle and linger
-/// timeouts are kept in one FIFO per kind, so expiring them is O(1) per connection.
+/// stops while a client's output is above the high-water mark (backpressure). Deadlines (idle,
+/// linger, the handler's own) sit in one ordered set, touched only when a deadline moves.
 class EventLoop {
  public:
   /// Does not own the poller or the generation; both must outlive run().
@@ -29,9 +30,7 @@ class EventLoop {
     std::unique_ptr<Connection> connection;
     bool reading = false;
     bool writing = false;
-    TimeoutKind kind = TimeoutKind::kIdle;
-    Clock::time_point deadline;
-    std::list<int>::iterator timer;
+    Clock::time_point deadline;  // as filed in timers_
   };
 
   void on_event(const PollEvent& event);
@@ -44,14 +43,12 @@ class EventLoop {
   void expire(Clock::time_point now);
   int next_timeout_ms() const;
   void set_accepting(bool on);
-  std::list<int>& timers(TimeoutKind kind) { return kind == TimeoutKind::kIdle ? idle_ : linger_; }
 
   Poller& poller_;
   Generation& generation_;
   std::vector<Slot> slots_;          // indexed by fd
   std::vector<int> listener_index_;  // fd -> index into generation_.listeners(), -1 otherwise
-  std::list<int> idle_;
-  std::list<int> linger_;
+  std::set<std::pair<Clock::time_point, int>> timers_;
   std::size_t live_ = 0;
   bool accepting_ = false;
   Clock::time_point backoff_until_{};
