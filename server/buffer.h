@@ -1,6 +1,9 @@
 #pragma once
 
+#include <algorithm>
+#include <cassert>
 #include <cstddef>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -9,6 +12,7 @@ namespace srv {
 
 /// A growable byte queue: bytes are appended at the tail and consumed from the head.
 /// Not thread-safe; a buffer belongs to one connection and is used on that connection's thread.
+/// Header-only so that protocol plugins call it without linking against srv.
 class Buffer {
  public:
   Buffer() = default;
@@ -18,15 +22,38 @@ class Buffer {
   std::size_t size() const { return end_ - begin_; }
   bool empty() const { return begin_ == end_; }
 
-  void append(std::string_view bytes);
+  void append(std::string_view bytes) {
+    if (bytes.empty()) return;
+    auto room = prepare(bytes.size());
+    std::memcpy(room.data(), bytes.data(), bytes.size());
+    commit(bytes.size());
+  }
+
   /// Drops `n` bytes from the head; `n` must not exceed size().
-  void consume(std::size_t n);
+  void consume(std::size_t n) {
+    assert(n <= size());
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;  // cheap reset keeps the common case copy-free
+  }
+
   void clear() { begin_ = end_ = 0; }
 
   /// Space for at least `n` more bytes at the tail, for reading straight from a socket into the
   /// buffer. Follow with commit(k) for the k bytes actually written. The span is invalidated by
   /// any other non-const call.
-  std::span<char> prepare(std::size_t n);
+  std::span<char> prepare(std::size_t n) {
+    if (data_.size() - end_ < n) {
+      // Slide live bytes to the front before growing, so a buffer drained as fast as it is
+      // filled never grows past its high-water mark.
+      if (begin_ > 0) {
+        std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (data_.size() - end_ < n) data_.resize(std::max(data_.size() * 2, end_ + n));
+    }
+    return {data_.data() + end_, data_.size() - end_};
+  }
   void commit(std::size_t n) { end_ += n; }
 
  private:

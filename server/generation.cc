@@ -1,6 +1,7 @@
 #include "server/generation.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -15,9 +16,9 @@ Generation::Generation(std::vector<Listener*> listeners, const ServerSettings& s
 bool Generation::handle_signals() {
   SignalSet set = take_signals();
   if (set.terminate && phase() == Phase::kRunning) {
+    drain();
     spdlog::info("shutting down: no new connections; open ones have {}ms to finish",
                  settings_.shutdown_timeout.count());
-    drain();
   } else if (set.terminate) {
     spdlog::info("second shutdown signal: closing open connections now");
     life_.begin_stop();
@@ -29,6 +30,7 @@ bool Generation::handle_signals() {
 void Generation::drain() {
   if (!deadline_) deadline_ = Clock::now() + settings_.shutdown_timeout;
   life_.begin_drain();
+  if (drain_hook_) std::exchange(drain_hook_, nullptr)();
 }
 
 int Generation::poll_timeout(int own_ms) const {

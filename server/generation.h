@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -30,6 +31,9 @@ class Generation {
   bool handle_signals();
   /// Begins draining and arms the shutdown deadline (also used by a worker that retires itself).
   void drain();
+  /// Main thread. `hook` runs when the drain begins, before it is announced in the log (prefork
+  /// uses it to tell its workers to stop accepting).
+  void on_drain(std::function<void()> hook) { drain_hook_ = std::move(hook); }
   /// Main thread. A poll timeout no later than the drain deadline: `own_ms` (-1 = none) or less.
   int poll_timeout(int own_ms) const;
   /// Main thread. Begins stopping once the drain deadline has passed.
@@ -41,6 +45,7 @@ class Generation {
   int signal_fd_;
   Lifecycle life_;
   std::optional<Clock::time_point> deadline_;
+  std::function<void()> drain_hook_;
 };
 
 }  // namespace srv

@@ -22,6 +22,15 @@ constexpr milliseconds kBackOff{100};
 std::atomic<long long> g_refused{0};
 std::atomic<long long> g_last_refusal_log{0};
 
+// poll(2) reports a ready listener without looking at pending signals; the handler then runs on
+// the way out and fills the self-pipe after poll sampled it. Looking again before accepting
+// keeps a process that was told to drain long ago (a busy prefork worker) from accepting.
+bool readable_now(int fd) {
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
+
 }  // namespace
 
 void refuse_connection(int fd, const Listener& listener, const char* why) {
@@ -63,15 +72,21 @@ void run_accept_loop(Generation& generation, Dispatcher& dispatcher) {
       continue;
     }
     if (ready > 0) {
-      if (fds[0].revents != 0 && generation.handle_signals()) dispatcher.reap();
+      if ((fds[0].revents != 0 || readable_now(fds[0].fd)) && generation.handle_signals()) {
+        dispatcher.reap();
+      }
       if (fds[1].revents != 0) dispatcher.reap();
-      for (std::size_t i = 2; i < fds.size() && generation.phase() == Phase::kRunning; ++i) {
+      // An inline dispatcher has just spent a whole session: poll again before another accept.
+      bool served_inline = false;
+      for (std::size_t i = 2;
+           i < fds.size() && generation.phase() == Phase::kRunning && !served_inline; ++i) {
         if (fds[i].revents == 0) continue;
         Listener& listener = *generation.listeners()[i - 2];
-        for (int n = 0; n < kAcceptBurst; ++n) {
+        for (int n = 0; n < kAcceptBurst && !served_inline; ++n) {
           Accepted accepted = accept_connection(listener.fd());
           if (accepted.status == AcceptStatus::kAccepted) {
             dispatcher.dispatch(accepted.fd, listener);
+            served_inline = dispatcher.serves_inline();
             continue;
           }
           if (accepted.status == AcceptStatus::kBackOff) backoff_until = Clock::now() + kBackOff;

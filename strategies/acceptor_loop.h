@@ -20,6 +20,10 @@ class Dispatcher {
   /// Something may have finished (SIGCHLD arrived, or done_fd() polled readable): reap child
   /// processes or join finished threads. Must not block.
   virtual void reap() = 0;
+  /// True when dispatch() serves the connection to its end before returning (a prefork worker):
+  /// the loop then polls again after each one, so a drain signal that arrived during the
+  /// session is seen before the next accept.
+  virtual bool serves_inline() const { return false; }
   /// Readable when a connection served by another thread ends; -1 when SIGCHLD tells instead.
   virtual int done_fd() const { return -1; }
   /// The drain deadline passed: end every connection now. Returns when all of them are gone.

@@ -38,7 +38,7 @@ class ForkStrategy final : public Strategy, private Dispatcher {
       }
     }
     pid_t parent = ::getpid();
-    pid_t pid = ::fork();
+    pid_t pid = fork_with_signals_blocked();
     if (pid < 0) {
       spdlog::error("fork: {}", std::strerror(errno));
       return refuse_connection(fd, listener, "fork failed");
@@ -50,6 +50,7 @@ class ForkStrategy final : public Strategy, private Dispatcher {
 
   [[noreturn]] void serve_in_child(pid_t parent, int fd, Listener& listener) {
     detach_signals_in_child();
+    unblock_signals_in_child();
     prepare_child(parent, *generation_, /*keep_listeners=*/false);
     {
       Connection connection(fd, listener.protocol().create(), generation_->settings().limits);

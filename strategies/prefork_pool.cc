@@ -41,13 +41,14 @@ class InlineDispatcher final : public Dispatcher {
   void dispatch(int fd, Listener& listener) override {
     {
       Connection connection(fd, listener.protocol().create(), generation_.settings().limits);
-      serve_blocking(connection,
-                     -1);  // draining finishes the connection; the master kills late ones
+      // A drain lets the connection finish; the master kills what outlives shutdown_timeout.
+      serve_blocking(connection, -1);
     }
     if (max_served_ > 0 && ++served_ >= max_served_)
       generation_.drain();  // retire; master respawns
   }
   std::size_t live() const override { return 0; }
+  bool serves_inline() const override { return true; }
   void reap() override {}
   void stop_all() override {}
 
@@ -64,19 +65,17 @@ class PreforkPool final : public Strategy {
   void run(Generation& generation) override {
     generation_ = &generation;
     for (int slot = 0; slot < own_.workers; ++slot) spawn(generation, slot);
-    bool told_workers = false;
+    // Workers must stop accepting before the drain is announced: a client that connects after
+    // the "shutting down" line must not be served.
+    generation.on_drain([this] {
+      for (pid_t pid : pids()) ::kill(pid, SIGTERM);  // finish the current connection, exit
+    });
     for (;;) {
       if (generation.phase() == Phase::kStopping) {
         kill_and_reap(pids(), SIGKILL);
         return;
       }
-      if (generation.phase() == Phase::kDraining) {
-        if (!told_workers) {
-          for (pid_t pid : pids()) ::kill(pid, SIGTERM);  // finish the current connection, exit
-          told_workers = true;
-        }
-        if (workers_.empty()) return;
-      }
+      if (generation.phase() == Phase::kDraining && workers_.empty()) return;
       pollfd fd{generation.signal_fd(), POLLIN, 0};
       int ready = ::poll(&fd, 1, generation.poll_timeout(respawn_timeout()));
       if (ready > 0 && generation.handle_signals()) reap();
@@ -93,7 +92,7 @@ class PreforkPool final : public Strategy {
 
   void spawn(Generation& generation, int slot) {
     pid_t parent = ::getpid();
-    pid_t pid = ::fork();
+    pid_t pid = fork_with_signals_blocked();
     if (pid < 0) {
       spdlog::error("fork: {}; retrying in {}ms", std::strerror(errno), kCrashLoopDelay.count());
       pending_[slot] = Clock::now() + kCrashLoopDelay;
@@ -105,6 +104,7 @@ class PreforkPool final : public Strategy {
 
   [[noreturn]] void worker_main(pid_t parent, Generation& master) {
     install_signal_pipe();  // our own pipe: SIGTERM from the master means "drain"
+    unblock_signals_in_child();
     prepare_child(parent, master, /*keep_listeners=*/true);
     {
       std::vector<Listener*> listeners(master.listeners().begin(), master.listeners().end());

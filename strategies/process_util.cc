@@ -12,6 +12,25 @@
 
 namespace srv {
 
+namespace {
+
+sigset_t g_mask_before_fork;
+
+}  // namespace
+
+pid_t fork_with_signals_blocked() {
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_BLOCK, &all, &g_mask_before_fork);
+  pid_t pid = ::fork();
+  if (pid != 0) ::sigprocmask(SIG_SETMASK, &g_mask_before_fork, nullptr);
+  return pid;
+}
+
+void unblock_signals_in_child() {
+  ::sigprocmask(SIG_SETMASK, &g_mask_before_fork, nullptr);
+}
+
 void prepare_child(pid_t parent, Generation& generation, bool keep_listeners) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(0);  // the parent died before prctl took effect

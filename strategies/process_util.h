@@ -15,6 +15,13 @@ namespace srv {
 /// the listeners when the child will not accept (they stay open in the parent).
 void prepare_child(pid_t parent, Generation& generation, bool keep_listeners);
 
+/// fork() with every signal blocked across it, so the child cannot run the parent's handlers
+/// (which write into the parent's self-pipe) before it has installed its own. In the parent the
+/// mask is restored before returning; in the child signals stay blocked until the child calls
+/// unblock_signals_in_child() after setting up its handlers. Main thread only.
+pid_t fork_with_signals_blocked();
+void unblock_signals_in_child();
+
 /// "exited with status 0", "killed by signal 9 (Killed)" for logs.
 std::string describe_exit(int status);
 

@@ -1,0 +1,626 @@
+#include "tests/test_server.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace srv::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+#ifndef SRV_BINARY
+#error "SRV_BINARY must name the srv binary under test"
+#endif
+
+std::string errno_text(int err) {
+  return fmt::format("{} ({})", std::strerror(err), err);
+}
+
+int ms_left(Clock::time_point deadline) {
+  auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+}
+
+void set_io_timeouts(int fd, milliseconds timeout) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// The port in a "listening on HOST:PORT" line (what the regex `listening on (\S+):(\d+)` would
+// capture), or 0. Hand-written: std::regex draws -Wmaybe-uninitialized from GCC 12 under ASan.
+std::uint16_t listening_port(std::string_view line) {
+  constexpr std::string_view kMarker = "listening on ";
+  std::size_t at = line.find(kMarker);
+  if (at == std::string_view::npos) return 0;
+  std::string_view address = line.substr(at + kMarker.size());
+  address = address.substr(0, std::min(address.find_first_of(" \t"), address.size()));
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return 0;
+  std::string_view digits = address.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return 0;
+  }
+  int port = std::stoi(std::string(digits));
+  return port <= 65535 ? static_cast<std::uint16_t>(port) : 0;
+}
+
+std::string make_temp_config(const std::string& text) {
+  const char* dir = std::getenv("TMPDIR");
+  std::string path = fmt::format("{}/srv-conformance-XXXXXX.yaml", dir && *dir ? dir : "/tmp");
+  int fd = ::mkstemps(path.data(), 5);
+  if (fd < 0) return {};
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return path;
+}
+
+}  // namespace
+
+// ---- UniqueFd -------------------------------------------------------------------------------
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+// ---- TestServer -----------------------------------------------------------------------------
+
+TestServer::TestServer(ServerOptions options) : options_(std::move(options)) {
+  argv_ = {SRV_BINARY,        "--strategy", options_.strategy, "--protocol",
+           options_.protocol, "--listen",   "127.0.0.1:0"};
+  if (options_.max_connections) {
+    argv_.insert(argv_.end(), {"--max-connections", std::to_string(*options_.max_connections)});
+  }
+  if (options_.workers) argv_.insert(argv_.end(), {"--workers", std::to_string(*options_.workers)});
+  if (options_.threads) argv_.insert(argv_.end(), {"--threads", std::to_string(*options_.threads)});
+  if (!options_.config_yaml.empty()) {
+    config_path_ = make_temp_config(options_.config_yaml);
+    argv_.insert(argv_.end(), {"--config", config_path_});
+  }
+  argv_.insert(argv_.end(), options_.extra_args.begin(), options_.extra_args.end());
+}
+
+TestServer::~TestServer() {
+  std::string children;
+  if (pid_ > 0 && !status_ && ::testing::Test::HasFailure()) {
+    for (const ProcInfo& child : child_processes(pid_)) {
+      children += fmt::format(" {}({})", child.pid, child.state);
+    }
+  }
+  if (pid_ > 0) {
+    // The whole group: the server and whatever it forked, even children it orphaned.
+    ::kill(-pid_, SIGKILL);
+    if (!status_) {
+      ::kill(pid_, SIGKILL);
+      try_reap(0);
+    }
+  }
+  if (reader_.joinable()) {
+    {
+      // Leftover descendants are dead too, so the pipe reaches EOF; this keeps the last lines.
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, 2s, [this] { return output_closed_; });
+    }
+    stop_reader_ = true;
+    reader_.join();
+  }
+  if (::testing::Test::HasFailure() && pid_ > 0) {
+    std::cerr << "---- srv output (" << command_line() << ", pid " << pid_
+              << (status_ ? ", " + describe_wait_status(*status_) : std::string())
+              << (children.empty() ? std::string() : ", children at the end:" + children)
+              << ") ----\n"
+              << log_text() << "---- end of srv output ----\n";
+  }
+  if (!config_path_.empty()) ::unlink(config_path_.c_str());
+}
+
+std::string TestServer::command_line() const {
+  std::string line;
+  for (const std::string& arg : argv_) {
+    if (!line.empty()) line += ' ';
+    line += arg;
+  }
+  return line;
+}
+
+std::string TestServer::start(milliseconds timeout) {
+  if (pid_ > 0) return "start() called twice";
+  if (!options_.config_yaml.empty() && config_path_.empty()) {
+    return "cannot write the temporary config file: " + errno_text(errno);
+  }
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return "pipe2: " + errno_text(errno);
+  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  std::vector<char*> argv;
+  for (std::string& arg : argv_) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t parent = ::getpid();
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    if (devnull >= 0) ::close(devnull);
+    return "fork: " + errno_text(err);
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec: the test process has threads.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(out[1], STDERR_FILENO);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(argv[0], argv.data());
+    static const char kMessage[] = "test harness: execv of the srv binary failed\n";
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    ::_exit(127);
+  }
+  pid_ = pid;
+  ::setpgid(pid, pid);  // also done by the child; whichever runs first wins the race
+  ::close(out[1]);
+  if (devnull >= 0) ::close(devnull);
+  output_fd_.reset(out[0]);
+  reader_ = std::thread([this] { read_output(); });
+
+  auto deadline = Clock::now() + timeout;
+  std::unique_lock lock(mutex_);
+  while (port_ == 0) {
+    if (output_closed_) break;
+    if (changed_.wait_until(lock, std::min(deadline, Clock::now() + 50ms)) ==
+            std::cv_status::timeout &&
+        Clock::now() >= deadline) {
+      break;
+    }
+    lock.unlock();
+    bool exited = !running();
+    lock.lock();
+    if (exited) break;
+  }
+  if (port_ != 0) return "";
+  lock.unlock();
+  // Give the reader a moment to collect the last words of a server that died.
+  wait_for_log("\x01never\x01", 200ms);
+  std::string why = status_ ? "srv " + describe_wait_status(*status_) + " before listening"
+                            : fmt::format("no 'listening on' line within {} ms", timeout.count());
+  return fmt::format("{}\ncommand: {}\noutput:\n{}", why, command_line(), log_text());
+}
+
+void TestServer::read_output() {
+  std::string partial;
+  char buffer[4096];
+  while (!stop_reader_) {
+    pollfd p{output_fd_.get(), POLLIN, 0};
+    int ready = ::poll(&p, 1, 100);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    if (ready == 0) continue;
+    ssize_t n = ::read(output_fd_.get(), buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    partial.append(buffer, static_cast<std::size_t>(n));
+    std::size_t newline;
+    while ((newline = partial.find('\n')) != std::string::npos) {
+      consume_line(partial.substr(0, newline));
+      partial.erase(0, newline + 1);
+    }
+  }
+  if (!partial.empty()) consume_line(std::move(partial));
+  std::lock_guard lock(mutex_);
+  output_closed_ = true;
+  changed_.notify_all();
+}
+
+void TestServer::consume_line(std::string line) {
+  std::lock_guard lock(mutex_);
+  if (port_ == 0) port_ = listening_port(line);
+  lines_.push_back(std::move(line));
+  changed_.notify_all();
+}
+
+void TestServer::terminate() const {
+  send_signal(SIGTERM);
+}
+
+void TestServer::send_signal(int signo) const {
+  if (pid_ > 0 && !status_) ::kill(pid_, signo);
+}
+
+bool TestServer::try_reap(int options) {
+  if (status_) return true;
+  int status = 0;
+  pid_t got;
+  do {
+    got = ::waitpid(pid_, &status, options);
+  } while (got < 0 && errno == EINTR);
+  if (got == pid_) {
+    status_ = status;
+    return true;
+  }
+  return false;
+}
+
+bool TestServer::running() {
+  return pid_ > 0 && !try_reap(WNOHANG);
+}
+
+std::optional<int> TestServer::wait_exit(milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  poll_until([this] { return try_reap(WNOHANG); }, timeout, 5ms);
+  return status_;
+}
+
+std::vector<std::string> TestServer::log_lines() const {
+  std::lock_guard lock(mutex_);
+  return lines_;
+}
+
+std::string TestServer::log_text() const {
+  std::string text;
+  for (const std::string& line : log_lines()) text += "  | " + line + "\n";
+  return text;
+}
+
+bool TestServer::wait_for_log(std::string_view needle, milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return std::any_of(lines_.begin(), lines_.end(), [&](const std::string& line) {
+      return line.find(needle) != std::string::npos;
+    });
+  });
+}
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
+  }
+  return fmt::format("wait status {:#x}", status);
+}
+
+// ---- Client sockets -------------------------------------------------------------------------
+
+UniqueFd connect_to(std::uint16_t port, milliseconds timeout, std::string* error) {
+  auto fail = [&](std::string why) {
+    if (error) *error = std::move(why);
+    return UniqueFd();
+  };
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return fail("socket: " + errno_text(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS) return fail("connect: " + errno_text(errno));
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+      pollfd p{fd.get(), POLLOUT, 0};
+      int ready = ::poll(&p, 1, ms_left(deadline));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) return fail("poll: " + errno_text(errno));
+      if (ready == 0) {
+        return fail(fmt::format("connect: not established within {} ms", timeout.count()));
+      }
+      break;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return fail("connect: " + errno_text(err));
+  }
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  int one = 1;
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  set_io_timeouts(fd.get(), kIoTimeout);
+  return fd;
+}
+
+std::string send_all(int fd, std::string_view data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return fmt::format("send: timed out after {} of {} bytes", sent, data.size());
+    }
+    if (n < 0)
+      return fmt::format("send after {} of {} bytes: {}", sent, data.size(), errno_text(errno));
+    sent += static_cast<std::size_t>(n);
+  }
+  return "";
+}
+
+std::string read_exactly(int fd, std::size_t n, std::string& out) {
+  std::size_t got = 0;
+  std::size_t start = out.size();
+  out.resize(start + n);
+  while (got < n) {
+    ssize_t r = ::recv(fd, out.data() + start + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    std::string why;
+    if (r == 0) {
+      why = "EOF";
+    } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      why = "receive timeout";
+    } else if (r < 0) {
+      why = errno_text(errno);
+    }
+    if (!why.empty()) {
+      out.resize(start + got);
+      return fmt::format("read: {} after {} of {} bytes", why, got, n);
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  return "";
+}
+
+std::string transact(int fd, std::string_view request, std::size_t reply_size, std::string& reply,
+                     milliseconds idle_timeout, bool shut_wr) {
+  constexpr std::size_t kMaxSend = 256 * 1024;
+  reply.assign(reply_size, '\0');
+  std::size_t sent = 0;
+  std::size_t received = 0;
+  bool shut = !shut_wr;
+  auto progress = Clock::now();
+  auto state = [&] {
+    return fmt::format("sent {} of {} bytes, received {} of {}", sent, request.size(), received,
+                       reply_size);
+  };
+  while (received < reply_size || sent < request.size() || !shut) {
+    if (sent == request.size() && !shut) {
+      if (::shutdown(fd, SHUT_WR) != 0) return "shutdown(SHUT_WR): " + errno_text(errno);
+      shut = true;
+      continue;
+    }
+    short events = static_cast<short>((received < reply_size ? POLLIN : 0) |
+                                      (sent < request.size() ? POLLOUT : 0));
+    int left = ms_left(progress + idle_timeout);
+    if (left <= 0) {
+      return fmt::format("no progress for {} ms ({})", idle_timeout.count(), state());
+    }
+    pollfd p{fd, events, 0};
+    int ready = ::poll(&p, 1, left);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return "poll: " + errno_text(errno);
+    if (ready == 0) continue;
+    if ((p.revents & POLLOUT) && sent < request.size()) {
+      ssize_t n = ::send(fd, request.data() + sent, std::min(kMaxSend, request.size() - sent),
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        progress = Clock::now();
+      } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        return fmt::format("send: {} ({})", errno_text(errno), state());
+      }
+    }
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && received < reply_size) {
+      ssize_t n = ::recv(fd, reply.data() + received, reply_size - received, MSG_DONTWAIT);
+      if (n > 0) {
+        received += static_cast<std::size_t>(n);
+        progress = Clock::now();
+      } else if (n == 0) {
+        reply.resize(received);
+        return fmt::format("connection closed by the server ({})", state());
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        int err = errno;
+        reply.resize(received);
+        return fmt::format("recv: {} ({})", errno_text(err), state());
+      }
+    } else if ((p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLOUT)) {
+      return fmt::format("connection error while sending ({})", state());
+    }
+  }
+  return "";
+}
+
+std::string expect_closed_by_peer(int fd, milliseconds timeout, std::string* received) {
+  auto deadline = Clock::now() + timeout;
+  char buffer[16384];
+  std::size_t unexpected = 0;
+  for (;;) {
+    int left = ms_left(deadline);
+    pollfd p{fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, left);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return "poll: " + errno_text(errno);
+    if (ready == 0) {
+      return fmt::format(
+          "the server did not close the connection within {} ms{}", timeout.count(),
+          unexpected ? fmt::format(" (and sent {} unexpected bytes)", unexpected) : std::string());
+    }
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+      if (unexpected)
+        return fmt::format("received {} unexpected bytes before the close", unexpected);
+      return "";
+    }
+    if (n < 0) return "recv: " + errno_text(errno);
+    if (received) {
+      received->append(buffer, static_cast<std::size_t>(n));
+    } else {
+      unexpected += static_cast<std::size_t>(n);
+    }
+  }
+}
+
+PeerActivity watch_peer(int fd, milliseconds timeout, std::string& data) {
+  auto deadline = Clock::now() + timeout;
+  char buffer[16384];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, ms_left(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return ready == 0 ? PeerActivity::kSilent : PeerActivity::kClosed;
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    if (n <= 0) return PeerActivity::kClosed;
+    data.append(buffer, static_cast<std::size_t>(n));
+    return PeerActivity::kData;
+  }
+}
+
+const char* to_string(PeerActivity activity) {
+  switch (activity) {
+    case PeerActivity::kSilent:
+      return "silent";
+    case PeerActivity::kData:
+      return "data";
+    case PeerActivity::kClosed:
+      return "closed";
+  }
+  return "?";
+}
+
+// ---- /proc ----------------------------------------------------------------------------------
+
+std::optional<ProcInfo> read_proc(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text;
+  if (!in || !std::getline(in, text)) return std::nullopt;
+  // The command name is in parentheses and may itself contain spaces and parentheses.
+  std::size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  ProcInfo info;
+  info.pid = pid;
+  fields >> info.state >> info.ppid >> info.pgrp;
+  // Field 22 (starttime); state, ppid and pgrp were fields 3 to 5.
+  std::string skip;
+  for (int field = 6; field < 22 && fields; ++field) fields >> skip;
+  fields >> info.start_time;
+  if (!fields) return std::nullopt;
+  return info;
+}
+
+namespace {
+
+std::vector<ProcInfo> all_processes() {
+  std::vector<ProcInfo> processes;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return processes;
+  while (dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    if (auto info = read_proc(static_cast<pid_t>(pid))) processes.push_back(*info);
+  }
+  ::closedir(dir);
+  return processes;
+}
+
+}  // namespace
+
+std::vector<ProcInfo> child_processes(pid_t parent) {
+  std::vector<ProcInfo> children;
+  for (const ProcInfo& process : all_processes()) {
+    if (process.ppid == parent) children.push_back(process);
+  }
+  return children;
+}
+
+std::vector<ProcInfo> live_group_members(pid_t pgid) {
+  std::vector<ProcInfo> members;
+  for (const ProcInfo& process : all_processes()) {
+    if (process.pgrp == pgid && process.state != 'Z' && process.state != 'X') {
+      members.push_back(process);
+    }
+  }
+  return members;
+}
+
+int count_zombie_children(pid_t parent) {
+  auto children = child_processes(parent);
+  return static_cast<int>(std::count_if(children.begin(), children.end(),
+                                        [](const ProcInfo& p) { return p.state == 'Z'; }));
+}
+
+int count_live_children(pid_t parent) {
+  auto children = child_processes(parent);
+  return static_cast<int>(std::count_if(children.begin(), children.end(), [](const ProcInfo& p) {
+    return p.state != 'Z' && p.state != 'X';
+  }));
+}
+
+int count_threads(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+  }
+  return -1;
+}
+
+bool still_alive(const ProcInfo& process) {
+  auto now = read_proc(process.pid);
+  return now && now->start_time == process.start_time && now->state != 'Z' && now->state != 'X';
+}
+
+// ---- Misc -----------------------------------------------------------------------------------
+
+bool poll_until(const std::function<bool()>& done, milliseconds timeout, milliseconds interval) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(std::min<Clock::duration>(interval, deadline - Clock::now()));
+  }
+}
+
+std::string first_difference(std::string_view expected, std::string_view actual) {
+  if (expected == actual) return "";
+  std::size_t common = std::min(expected.size(), actual.size());
+  std::size_t at = static_cast<std::size_t>(
+      std::mismatch(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(common),
+                    actual.begin())
+          .first -
+      expected.begin());
+  if (at == common) {
+    return fmt::format("expected {} bytes, got {} (equal up to the shorter length)",
+                       expected.size(), actual.size());
+  }
+  return fmt::format(
+      "expected {} bytes, got {}; first difference at byte {}: expected {:#04x}, "
+      "got {:#04x}",
+      expected.size(), actual.size(), at, static_cast<unsigned char>(expected[at]),
+      static_cast<unsigned char>(actual[at]));
+}
+
+}  // namespace srv::test
