@@ -675,3 +675,51 @@ TEST_P(ConformanceTest, NoZombiesOrLeakedThreadsAfterManyConnections) {
 INSTANTIATE_TEST_SUITE_P(Registry, ConformanceTest, ::testing::ValuesIn(all_cases()), case_name);
 
 }  // namespace
+
+// ---- 8. Out of descriptors -------------------------------------------------------------------
+
+// With RLIMIT_NOFILE far below the number of clients, accept() fails with EMFILE. The server
+// must shed the excess (close it) rather than crash or spin on a listener that stays readable,
+// and serve again once descriptors are free.
+TEST_P(ConformanceTest, RunningOutOfDescriptorsNeitherCrashesNorSpins) {
+  constexpr int kOpenFiles = 64;
+  constexpr int kClients = 150;
+  ServerOptions options = options_for_capacity(256);
+  if (GetParam().strategy == "prefork") options.workers = 2;
+  if (GetParam().strategy == "threadpool") options.threads = 4;
+  options.max_open_files = kOpenFiles;
+  ASSERT_NO_FATAL_FAILURE(start_server(std::move(options)));
+  {
+    std::string error;
+    UniqueFd first = connect_served(5s, error);
+    ASSERT_TRUE(first.valid()) << error;
+  }
+
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < kClients; ++i) {
+    std::string error;
+    UniqueFd fd = connect_to(server_->port(), 2s, &error);
+    if (fd.valid()) {
+      (void)srv::test::send_all(fd.get(), model_->probe().request);
+      clients.push_back(std::move(fd));
+    }
+  }
+  // While every descriptor is taken, the server may use some CPU to shed connections, but a
+  // busy loop would use all of a core. The bound is loose on purpose: this checks "not
+  // spinning", not speed.
+  const auto cpu_before = srv::test::group_cpu_ticks(server_->pid());
+  const auto wall_before = Clock::now();
+  std::this_thread::sleep_for(1500ms);
+  const auto cpu_used = srv::test::group_cpu_ticks(server_->pid()) - cpu_before;
+  const double wall_ticks =
+      std::chrono::duration<double>(Clock::now() - wall_before).count() * ::sysconf(_SC_CLK_TCK);
+  EXPECT_LT(static_cast<double>(cpu_used), 0.5 * wall_ticks)
+      << "srv used " << cpu_used << " clock ticks of CPU in " << wall_ticks
+      << " ticks while out of descriptors: it is spinning";
+  ASSERT_TRUE(server_->running()) << "srv died while out of descriptors";
+
+  clients.clear();
+  std::string error;
+  UniqueFd again = connect_served(10s, error);
+  EXPECT_TRUE(again.valid()) << "not served once descriptors were free again: " << error;
+}

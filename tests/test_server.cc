@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -166,6 +167,7 @@ std::string TestServer::start(milliseconds timeout) {
   for (std::string& arg : argv_) argv.push_back(arg.data());
   argv.push_back(nullptr);
   pid_t parent = ::getpid();
+  const int max_open_files = options_.max_open_files.value_or(-1);
 
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -183,6 +185,10 @@ std::string TestServer::start(milliseconds timeout) {
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(out[1], STDERR_FILENO);
+    if (max_open_files >= 0) {
+      rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+      ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -621,6 +627,28 @@ std::string first_difference(std::string_view expected, std::string_view actual)
       "got {:#04x}",
       expected.size(), actual.size(), at, static_cast<unsigned char>(expected[at]),
       static_cast<unsigned char>(actual[at]));
+}
+
+}  // namespace srv::test
+
+namespace srv::test {
+
+unsigned long long group_cpu_ticks(pid_t pgid) {
+  unsigned long long total = 0;
+  for (const ProcInfo& process : live_group_members(pgid)) {
+    std::ifstream in(fmt::format("/proc/{}/stat", process.pid));
+    std::string text;
+    if (!in || !std::getline(in, text)) continue;
+    std::size_t close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 1));
+    // After the command name: state is field 3; utime and stime are fields 14 and 15.
+    std::string skip;
+    for (int field = 3; field < 14 && fields; ++field) fields >> skip;
+    unsigned long long utime = 0, stime = 0;
+    if (fields >> utime >> stime) total += utime + stime;
+  }
+  return total;
 }
 
 }  // namespace srv::test

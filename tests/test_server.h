@@ -65,6 +65,8 @@ struct ServerOptions {
   std::string config_yaml;
   /// Appended to the command line as they are.
   std::vector<std::string> extra_args;
+  /// RLIMIT_NOFILE for srv (and what it forks), to drive it out of descriptors.
+  std::optional<int> max_open_files;
 };
 
 /// One srv process, started with fork+exec in its own process group, listening on an ephemeral
@@ -199,6 +201,9 @@ int count_live_children(pid_t parent);
 
 /// The Threads: value of /proc/PID/status, or -1 if the process is gone.
 int count_threads(pid_t pid);
+
+/// CPU time (user + system, in clock ticks) used so far by the live processes of group `pgid`.
+unsigned long long group_cpu_ticks(pid_t pgid);
 
 /// True while `process` (same pid and start time) exists and has not exited (is not a zombie).
 bool still_alive(const ProcInfo& process);
