@@ -37,12 +37,13 @@ void override_key(YAML::Node parent, const std::string& key, const T& value) {
 // Command-line values are written into the tree before validation, so one code path checks
 // them.
 void apply_overrides(YAML::Node& root, const Overrides& o) {
+  const YAML::Node& look = root;  // look-ups must not insert (see Section::raw)
   if (o.strategy) override_key(root, "strategy", *o.strategy);
   if (o.max_connections) override_key(root, "max_connections", *o.max_connections);
   for (auto [section, key, value] : {std::tuple{"prefork", "workers", o.workers},
                                      std::tuple{"threadpool", "threads", o.threads}}) {
     if (!value) continue;
-    if (!root[section] || !root[section].IsMap())
+    if (!look[section] || !look[section].IsMap())
       override_key(root, section, YAML::Node(YAML::NodeType::Map));
     override_key(root[section], key, *value);
   }
@@ -50,7 +51,7 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
     YAML::Node listener(YAML::NodeType::Map);
     listener["listen"] = *o.listen;
     // Keep the first listener's protocol (and options) unless --protocol says otherwise.
-    YAML::Node old = root["listeners"];
+    YAML::Node old = look["listeners"];
     if (old && old.IsSequence() && old.size() > 0 && old[0].IsMap() && old[0]["protocol"]) {
       listener["protocol"] = YAML::Clone(old[0]["protocol"]);
     }
@@ -58,8 +59,8 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
     list.push_back(listener);
     override_key(root, "listeners", list);
   }
-  if (o.protocol && root["listeners"] && root["listeners"].IsSequence()) {
-    for (auto listener : root["listeners"]) {
+  if (o.protocol && look["listeners"] && look["listeners"].IsSequence()) {
+    for (auto listener : look["listeners"]) {
       if (listener.IsMap()) override_key(listener, "protocol", *o.protocol);
     }
   }

@@ -88,7 +88,13 @@ void Section::fail(std::string_view key, std::string_view what) const {
 YAML::Node Section::raw(std::string_view key) {
   known_.emplace(key);
   if (!node_.IsMap()) return YAML::Node();
-  return node_[std::string(key)];
+  // Through a const reference: yaml-cpp's non-const operator[] records a missing key as a
+  // pending entry, and iterating the map afterwards reads freed memory (seen under ASan).
+  // A missing key yields an invalid node, which throws when assigned to; hand out a valid,
+  // undefined one instead (still false in a boolean test).
+  const YAML::Node& map = node_;
+  YAML::Node found = map[std::string(key)];
+  return found ? found : YAML::Node(YAML::NodeType::Undefined);
 }
 
 YAML::Node Section::scalar(std::string_view key) {
