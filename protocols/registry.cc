@@ -5,12 +5,14 @@
 #include "server/registry_util.h"
 
 #include "protocols/echo.h"
+#include "protocols/http.h"
 
 namespace srv {
 namespace {
 
 const std::array kProtocols = {
     ProtocolInfo{"echo", "every byte comes back unchanged, in order", make_echo_protocol},
+    ProtocolInfo{"http", "HTTP/1.1: / /healthz /echo, keep-alive, pipelining", make_http_protocol},
 };
 
 }  // namespace

@@ -15,6 +15,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(
     netcat-openbsd socat  # real clients of the integration tests
     procps                # ps/pgrep for checking what a server leaves behind
+    curl wrk              # HTTP clients of tests/integration/http.sh
+    clang libclang-rt-14-dev  # libFuzzer and sanitizers for tests/fuzz/run.sh
   )
 fi
 
