@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit tests, the conformance suite
-# (every strategy x every protocol, real sockets), the same suite under ASan+UBSan, and the
-# integration tests with real clients (nc, socat).
+# (every strategy x every protocol, real sockets), the same suite under ASan+UBSan, the
+# integration tests with real clients, and a short libFuzzer run of each parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -25,5 +25,9 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
-step "integration: real clients"
+step "integration: real clients (nc, socat, curl, wrk)"
 tests/integration/run.sh build/bin/srv
+tests/integration/http.sh build/bin/srv
+
+step "fuzzing each parser briefly (longer by hand: tests/fuzz/run.sh 600)"
+tests/fuzz/run.sh "${SRV_FUZZ_SECONDS:-20}"
