@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "protocols/plugin_loader.h"
 #include "protocols/registry.h"
 #include "strategies/strategy.h"
 
@@ -74,28 +75,45 @@ ListenerConfig read_listener(Section& entry) {
   if (!parse_endpoint(listen, out.endpoint, error)) entry.fail("listen", error);
   out.backlog = static_cast<int>(entry.integer("backlog", 511, 1, 65535));
 
-  // protocol: NAME, or protocol: {name: NAME, options: {...}}
+  // protocol: NAME | path/libX.so | {name: NAME, options: {...}} | {plugin: PATH, options: {...}}
   YAML::Node proto = entry.raw("protocol");
   Section options(entry.file(), YAML::Node(YAML::NodeType::Map),
                   entry.key_path("protocol.options"));
+  std::string plugin;
   if (!proto) {
     out.protocol = "echo";
   } else if (proto.IsScalar()) {
     out.protocol = proto.Scalar();
+    if (out.protocol.ends_with(".so")) plugin = out.protocol;
   } else {
     Section spec(entry.file(), proto, entry.key_path("protocol"));
     out.protocol = spec.string("name", "");
-    if (out.protocol.empty()) spec.fail("name", "a protocol map needs name: PROTOCOL");
+    plugin = spec.string("plugin", "");
+    if (out.protocol.empty() == plugin.empty()) {
+      spec.fail("name", "a protocol map needs either name: PROTOCOL or plugin: PATH");
+    }
     options = spec.child("options");
     spec.finish();
   }
-  const ProtocolInfo* info = find_protocol(out.protocol);
-  if (!info) {
-    config_fail(
-        entry.file(), proto, entry.key_path("protocol"),
-        fmt::format("unknown protocol '{}'; known protocols: {}", out.protocol, protocol_names()));
+  if (!plugin.empty()) {
+    LoadedPlugin loaded = load_plugin(plugin, options, entry, "protocol");
+    options.finish();
+    out.protocol = loaded.name;
+    out.plugin_path = plugin;
+    out.thread_safe = loaded.thread_safe;
+    out.fork_safe = loaded.fork_safe;
+    out.factory = std::move(loaded.factory);
+    out.where = proto;
+  } else {
+    const ProtocolInfo* info = find_protocol(out.protocol);
+    if (!info) {
+      config_fail(entry.file(), proto, entry.key_path("protocol"),
+                  fmt::format("unknown protocol '{}'; known protocols: {} (or a plugin: "
+                              "path/to/libNAME.so)",
+                              out.protocol, protocol_names()));
+    }
+    out.factory = info->create(options);
   }
-  out.factory = info->create(options);
   entry.finish();
   return out;
 }
@@ -157,6 +175,17 @@ Config load_config_text(const std::string& text, const std::string& source,
   // own section against the shared settings, which only makes sense for the one that runs.
   for (const StrategyInfo& info : strategy_registry()) {
     if (&info != chosen) top.raw(info.name);
+  }
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    const ListenerConfig& listener = config.listeners[i];
+    const char* unsafe = nullptr;
+    if (chosen->runs_threads && !listener.thread_safe) unsafe = "threads";
+    if (chosen->forks && !listener.fork_safe) unsafe = "fork";
+    if (!unsafe) continue;
+    config_fail(source, listener.where, fmt::format("listeners[{}].protocol", i),
+                fmt::format("plugin '{}' ({}) does not declare itself safe under {}, which "
+                            "strategy '{}' uses; pick a strategy without {} or rebuild the plugin",
+                            listener.protocol, listener.plugin_path, unsafe, chosen->name, unsafe));
   }
   Section section = top.child(chosen->name);
   config.strategy = chosen->create(section, config.settings, top);

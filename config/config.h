@@ -32,6 +32,11 @@ struct ListenerConfig {
   int backlog = 511;
   std::string protocol;
   std::shared_ptr<ProtocolFactory> factory;
+  /// Built-in protocols are safe everywhere; a plugin says what it is safe under.
+  std::string plugin_path;
+  bool thread_safe = true;
+  bool fork_safe = true;
+  YAML::Node where;  ///< the protocol node, for messages
 };
 
 /// A loaded and fully validated configuration: strategy and protocols are already constructed

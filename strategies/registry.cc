@@ -11,20 +11,20 @@ namespace {
 
 const std::array kStrategies = {
     StrategyInfo{"fork", "a child process per connection (isolation; a fork per connection)",
-                 Overflow::kRefuse, make_fork_strategy},
+                 Overflow::kRefuse, false, true, make_fork_strategy},
     StrategyInfo{"prefork",
                  "a fixed pool of worker processes, one connection each at a time (Apache prefork)",
-                 Overflow::kQueue, make_prefork_strategy},
+                 Overflow::kQueue, false, true, make_prefork_strategy},
     StrategyInfo{"thread", "a thread per connection (a stack per connection)", Overflow::kRefuse,
-                 make_thread_strategy},
+                 true, false, make_thread_strategy},
     StrategyInfo{"threadpool", "an acceptor, a bounded queue and a fixed set of worker threads",
-                 Overflow::kRefuse, make_threadpool_strategy},
+                 Overflow::kRefuse, true, false, make_threadpool_strategy},
     StrategyInfo{"select", "one event loop on select(2) (at most FD_SETSIZE descriptors)",
-                 Overflow::kRefuse, make_select_strategy},
+                 Overflow::kRefuse, false, false, make_select_strategy},
     StrategyInfo{"poll", "one event loop on poll(2) (cost grows with open connections)",
-                 Overflow::kRefuse, make_poll_strategy},
+                 Overflow::kRefuse, false, false, make_poll_strategy},
     StrategyInfo{"epoll", "one event loop on epoll(7) (cost grows with ready connections)",
-                 Overflow::kRefuse, make_epoll_strategy},
+                 Overflow::kRefuse, false, false, make_epoll_strategy},
 };
 
 }  // namespace

@@ -34,6 +34,10 @@ struct StrategyInfo {
   std::string_view name;
   std::string_view summary;
   Overflow overflow;
+  /// Runs handlers of different connections on several threads at once.
+  bool runs_threads;
+  /// Runs handlers in forked processes.
+  bool forks;
   /// Reads and validates this strategy's own config section (throws ConfigError pointing at the
   /// offending key) and returns a strategy ready to run. `section` is empty when absent; `top` is
   /// the whole file, for checks against shared keys such as max_connections. A strategy may

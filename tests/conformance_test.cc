@@ -13,6 +13,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -142,8 +143,38 @@ class HttpModel final : public ProtocolModel {
   }
 };
 
+/// The example plugin protocols/examples/shout: every line comes back upper-cased.
+class ShoutModel final : public ProtocolModel {
+ public:
+  Exchange make_exchange(std::mt19937_64& rng, std::size_t size) const override {
+    static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789 .,";
+    Exchange ex;
+    for (std::size_t left = std::max<std::size_t>(size, 1); left > 0;) {
+      std::size_t line = std::min<std::size_t>(left, 1 + rng() % 1000);  // max_line is 4096
+      left -= line;
+      std::string text(line - 1, ' ');
+      for (char& c : text) c = kAlphabet[rng() % kAlphabet.size()];
+      ex.request += text + "\n";
+      for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      ex.reply += text + "\n";
+    }
+    return ex;
+  }
+  Exchange probe() const override { return {"probe\n", "PROBE\n"}; }
+  std::string_view refusal() const override { return {}; }
+};
+
+/// The protocol a plugin path serves, named as its library: ".../libshout.so" -> "shout".
+std::string plugin_name(std::string_view path) {
+  std::string_view file = path.substr(path.rfind('/') + 1);
+  if (file.starts_with("lib")) file.remove_prefix(3);
+  return std::string(file.substr(0, file.find('.')));
+}
+
 /// The model for `protocol`, or nullptr if the tests have none yet.
 const ProtocolModel* find_model(std::string_view protocol) {
+  static const ShoutModel kShout;
+  if (protocol.ends_with(".so")) return plugin_name(protocol) == "shout" ? &kShout : nullptr;
   static const EchoModel kEcho;
   static const HttpModel kHttp;
   if (protocol == "echo") return &kEcho;
@@ -165,17 +196,33 @@ void PrintTo(const Case& c, std::ostream* os) {
 }
 
 std::vector<Case> all_cases() {
+  // Protocols built in, plus plugins named (colon-separated .so paths) in SRV_TEST_PLUGINS:
+  // the out-of-tree plugin test builds protocols/examples/shout and runs this suite on it.
+  std::vector<std::string> protocols;
+  for (const srv::ProtocolInfo& protocol : srv::protocol_registry()) {
+    protocols.emplace_back(protocol.name);
+  }
+  if (const char* plugins = std::getenv("SRV_TEST_PLUGINS")) {
+    std::string_view list = plugins;
+    while (!list.empty()) {
+      std::string_view path = list.substr(0, list.find(':'));
+      if (!path.empty()) protocols.emplace_back(path);
+      list.remove_prefix(std::min(list.size(), path.size() + 1));
+    }
+  }
   std::vector<Case> cases;
   for (const srv::StrategyInfo& strategy : srv::strategy_registry()) {
-    for (const srv::ProtocolInfo& protocol : srv::protocol_registry()) {
-      cases.push_back({std::string(strategy.name), std::string(protocol.name), strategy.overflow});
+    for (const std::string& protocol : protocols) {
+      cases.push_back({std::string(strategy.name), protocol, strategy.overflow});
     }
   }
   return cases;
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.strategy + "_" + info.param.protocol;
+  const std::string& protocol = info.param.protocol;
+  std::string name = info.param.strategy + "_" +
+                     (protocol.ends_with(".so") ? "plugin_" + plugin_name(protocol) : protocol);
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
