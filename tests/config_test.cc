@@ -459,9 +459,9 @@ TEST(ConfigErrors, UnknownProtocolListsTheKnownOnes) {
 
 TEST(ConfigErrors, ProtocolMapShape) {
   const std::string head = "listeners:\n  - listen: 127.0.0.1:7000\n";
-  EXPECT_TRUE(fails_with(
-      head + "    protocol: {options: {}}\n",
-      "test.yaml:3:15: listeners[0].protocol.name: ", "a protocol map needs either name: PROTOCOL or plugin: PATH"));
+  EXPECT_TRUE(fails_with(head + "    protocol: {options: {}}\n",
+                         "test.yaml:3:15: listeners[0].protocol.name: ",
+                         "a protocol map needs either name: PROTOCOL or plugin: PATH"));
   EXPECT_TRUE(fails_with(head + "    protocol: {name: echo, opts: {}}\n",
                          "test.yaml:3:28: listeners[0].protocol.opts: ", "unknown key"));
   // Echo has no options, so any option is a typo.
