@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -77,8 +78,7 @@ ListenerConfig read_listener(Section& entry) {
 
   // protocol: NAME | path/libX.so | {name: NAME, options: {...}} | {plugin: PATH, options: {...}}
   YAML::Node proto = entry.raw("protocol");
-  Section options(entry.file(), YAML::Node(YAML::NodeType::Map),
-                  entry.key_path("protocol.options"));
+  std::optional<Section> options;  // emplaced, never assigned: see Section
   std::string plugin;
   if (!proto) {
     out.protocol = "echo";
@@ -92,12 +92,16 @@ ListenerConfig read_listener(Section& entry) {
     if (out.protocol.empty() == plugin.empty()) {
       spec.fail("name", "a protocol map needs either name: PROTOCOL or plugin: PATH");
     }
-    options = spec.child("options");
+    options.emplace(spec.child("options"));
     spec.finish();
   }
+  if (!options) {
+    options.emplace(entry.file(), YAML::Node(YAML::NodeType::Map),
+                    entry.key_path("protocol.options"));
+  }
   if (!plugin.empty()) {
-    LoadedPlugin loaded = load_plugin(plugin, options, entry, "protocol");
-    options.finish();
+    LoadedPlugin loaded = load_plugin(plugin, *options, entry, "protocol");
+    options->finish();
     out.protocol = loaded.name;
     out.plugin_path = plugin;
     out.thread_safe = loaded.thread_safe;
@@ -112,7 +116,7 @@ ListenerConfig read_listener(Section& entry) {
                               "path/to/libNAME.so)",
                               out.protocol, protocol_names()));
     }
-    out.factory = info->create(options);
+    out.factory = info->create(*options);
   }
   entry.finish();
   return out;
@@ -156,7 +160,8 @@ Config load_config_text(const std::string& text, const std::string& source,
   }
 
   YAML::Node listeners = top.raw("listeners");
-  if (!listeners) listeners = parse_yaml(default_config_text(), "(embedded default)")["listeners"];
+  if (!listeners)
+    listeners.reset(parse_yaml(default_config_text(), "(embedded default)")["listeners"]);
   if (!listeners.IsSequence() || listeners.size() == 0) {
     config_fail(source, listeners, "listeners", "must be a list with at least one listener");
   }

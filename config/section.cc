@@ -79,7 +79,8 @@ void Section::fail(std::string_view key, std::string_view what) const {
   if (node_.IsMap()) {
     for (const auto& entry : node_) {
       if (entry.first.Scalar() != key) continue;
-      at = entry.second.IsNull() ? entry.first : entry.second;
+      // reset(), not operator=: assigning a YAML::Node overwrites the node it refers to.
+      at.reset(entry.second.IsNull() ? entry.first : entry.second);
     }
   }
   config_fail(file_, at, key_path(key), what);

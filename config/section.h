@@ -31,6 +31,10 @@ class ConfigError : public std::runtime_error {
 class Section {
  public:
   Section(std::string file, YAML::Node node, std::string path);
+  Section(const Section&) = default;
+  /// Deleted: YAML::Node's assignment overwrites the node it refers to (inside the document)
+  /// instead of rebinding, so assigning Sections would corrupt the tree.
+  Section& operator=(const Section&) = delete;
 
   /// An integer in [min, max]; `fallback` when the key is absent.
   std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min,

@@ -6,6 +6,7 @@
 
 #include "protocols/echo.h"
 #include "protocols/http.h"
+#include "protocols/resp.h"
 
 namespace srv {
 namespace {
@@ -13,6 +14,8 @@ namespace {
 const std::array kProtocols = {
     ProtocolInfo{"echo", "every byte comes back unchanged, in order", make_echo_protocol},
     ProtocolInfo{"http", "HTTP/1.1: / /healthz /echo, keep-alive, pipelining", make_http_protocol},
+    ProtocolInfo{"resp", "Redis protocol (RESP2): strings, lists, expiry; one shared keyspace",
+                 make_resp_protocol},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@ packages=(
   libcli11-dev      # command line
   libspdlog-dev libfmt-dev  # logs and formatting
   libgtest-dev      # the test suite
+  libboost-dev      # Boost.Interprocess containers of the resp keyspace (header-only)
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(
@@ -17,6 +18,7 @@ if [[ "${1:-}" == "--test" ]]; then
     procps                # ps/pgrep for checking what a server leaves behind
     curl wrk              # HTTP clients of tests/integration/http.sh
     clang libclang-rt-14-dev  # libFuzzer and sanitizers for tests/fuzz/run.sh
+    redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
   )
 fi
 

@@ -65,15 +65,23 @@ void Connection::on_readable() {
     handler_waits_for_bytes_ = false;
     run_handler();
   }
-  flush();  // optimistic: most replies fit in the socket buffer, saving a poll round trip
+  pump();  // optimistic write: most replies fit in the socket buffer, saving a poll round trip
 }
 
-void Connection::on_writable() {
-  flush();
-  // Output fell below the high-water mark: the handler may have input it was not offered yet.
-  if (state_ == State::kOpen && !input_.empty() && !handler_waits_for_bytes_) {
-    run_handler();
+void Connection::on_writable() { pump(); }
+
+void Connection::pump() {
+  for (;;) {
     flush();
+    // The handler stopped at the high-water mark with input left; once the output has gone
+    // out, offer it the rest. Nothing else would: no new bytes need arrive, and with the
+    // output flushed the socket is not watched for writing either.
+    bool offer = state_ == State::kOpen && !input_.empty() && !handler_waits_for_bytes_ &&
+                 output_.size() < limits_.output_high_water;
+    if (!offer) return;
+    std::size_t before = input_.size();
+    run_handler();
+    if (state_ == State::kOpen && input_.size() == before) return flush();  // no progress
   }
 }
 

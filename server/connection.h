@@ -55,6 +55,8 @@ class Connection {
   void run_handler();
   void apply(Verdict verdict);
   void flush();
+  /// Alternates flushing and feeding the handler until neither makes progress.
+  void pump();
   void after_flush();
   void discard_input();
   void touch() { last_activity_ = Clock::now(); }

@@ -406,7 +406,8 @@ TEST(HttpHandler, HundredPipelinedRequestsInOneBuffer) {
 
 TEST(HttpHandler, LargeBodiesEchoedInAnyChunking) {
   std::string body;
-  for (int i = 0; body.size() < 300 * 1024; ++i) body += static_cast<char>(i * 7919 % 256);
+  for (int i = 0; body.size() < 300 * 1024; ++i)
+    body += static_cast<char>((static_cast<unsigned>(i) * 7919u) % 256);
   std::string chunked;
   for (std::size_t at = 0; at < body.size(); at += 10000) {
     std::string piece = body.substr(at, 10000);

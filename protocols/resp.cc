@@ -1,0 +1,102 @@
+#include "protocols/resp.h"
+
+#include <chrono>
+#include <exception>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "protocols/resp_reply.h"
+
+namespace srv {
+namespace {
+
+// Replies a handler produces in one call before it lets the driver write them: pipelined
+// requests are many, and each can ask for a large reply.
+constexpr std::size_t kReplyBatchBytes = 64 * 1024;
+
+constexpr std::int64_t kKiB = 1024;
+constexpr std::int64_t kMiB = 1024 * kKiB;
+constexpr std::int64_t kGiB = 1024 * kMiB;
+
+}  // namespace
+
+RespHandler::RespHandler(std::shared_ptr<RespState> state) : state_(std::move(state)) {
+  session_.client_id = state_->keyspace.next_client_id();
+  session_.authenticated = state_->settings.requirepass.empty();
+  state_->keyspace.client_connected();
+}
+
+RespHandler::~RespHandler() {
+  state_->keyspace.client_disconnected();
+}
+
+Step RespHandler::on_data(std::string_view in, Buffer& out) {
+  const RespSettings& settings = state_->settings;
+  ParseLimits limits{settings.max_bulk_length, settings.max_args, !session_.authenticated};
+  std::size_t used = 0;
+  while (used < in.size()) {
+    ParseResult result = parser_.parse(in.substr(used), limits);
+    switch (result.status) {
+      case ParseStatus::kIncomplete:
+        return {used, Verdict::kContinue};
+      case ParseStatus::kEmpty:
+        used += result.consumed;
+        continue;
+      case ParseStatus::kError:
+        resp::error(out, "ERR " + parser_.error());
+        return {used, Verdict::kCloseAfterFlush};
+      case ParseStatus::kCommand:
+        break;
+    }
+    used += result.consumed;
+    CommandContext context{parser_.args(), out, state_->keyspace, session_, settings};
+    try {
+      execute_command(context);
+    } catch (const std::exception& e) {
+      // Not a client mistake (the keyspace lock is unrecoverable, say): report and hang up.
+      spdlog::error("resp: command failed: {}", e.what());
+      resp::error(out, "ERR internal error");
+      return {used, Verdict::kCloseAfterFlush};
+    }
+    if (session_.quit) return {used, Verdict::kCloseAfterFlush};
+    // AUTH may have lifted the limits for unauthenticated clients.
+    limits.unauthenticated = !session_.authenticated;
+    if (out.size() >= kReplyBatchBytes) break;
+  }
+  return {used, Verdict::kContinue};
+}
+
+RespFactory::RespFactory(const RespSettings& settings)
+    : state_(std::make_shared<RespState>(settings)) {}
+
+std::unique_ptr<ProtocolHandler> RespFactory::create() {
+  return std::make_unique<RespHandler>(state_);
+}
+
+std::string_view RespFactory::refusal() const {
+  return "-ERR max number of clients reached\r\n";
+}
+
+std::unique_ptr<ProtocolFactory> make_resp_protocol(Section& options) {
+  RespSettings settings;
+  settings.max_memory =
+      static_cast<std::size_t>(options.bytes("max_memory", 64 * kMiB, 1 * kMiB, 1024 * kGiB));
+  settings.requirepass = options.string("requirepass", "");
+  settings.max_bulk_length = options.bytes("max_bulk_length", 512 * kKiB, 1, 512 * kMiB);
+  settings.max_args = options.integer("max_args", 1024 * 1024, 1, 1024 * 1024 * 1024);
+  options.finish();
+  using namespace std::chrono;
+  settings.start_time_ms =
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  try {
+    return std::make_unique<RespFactory>(settings);
+  } catch (const std::system_error& e) {
+    options.fail("max_memory", fmt::format("cannot map {} bytes of shared memory for the "
+                                           "keyspace: {}",
+                                           settings.max_memory, e.what()));
+  }
+}
+
+}  // namespace srv

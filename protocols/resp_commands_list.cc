@@ -1,0 +1,138 @@
+// List commands: LPUSH, RPUSH, LPOP, RPOP, LLEN, LRANGE, following Redis 7.0's t_list.c. A
+// list that becomes empty is deleted, as in Redis; a push that does not fit is undone.
+
+#include <algorithm>
+#include <vector>
+
+#include "protocols/resp_commands_impl.h"
+#include "protocols/resp_reply.h"
+
+namespace srv::resp_impl {
+namespace {
+
+enum class End { kHead, kTail };
+
+void push_generic(CommandContext& ctx, End end) {
+  auto access = ctx.keyspace.write();
+  Value* value = access.find(ctx.args[1]);
+  if (value != nullptr && !value->is_list()) return resp::error(ctx.out, kWrongType);
+  std::vector<shm::String> staged;
+  staged.reserve(ctx.args.size() - 2);
+  for (std::size_t i = 2; i < ctx.args.size(); ++i)
+    staged.push_back(access.make_string(ctx.args[i]));
+
+  bool created = value == nullptr;
+  if (created) {
+    value = &access.insert(ctx.args[1]);
+    try {
+      value->make_list();
+    } catch (...) {
+      access.erase(ctx.args[1]);
+      throw;
+    }
+  }
+  shm::List& list = value->list();
+  std::size_t pushed = 0;
+  try {
+    for (shm::String& element : staged) {
+      if (end == End::kHead) {
+        list.push_front(std::move(element));
+      } else {
+        list.push_back(std::move(element));
+      }
+      ++pushed;
+    }
+  } catch (...) {
+    for (; pushed > 0; --pushed) end == End::kHead ? list.pop_front() : list.pop_back();
+    if (created) access.erase(ctx.args[1]);
+    throw;
+  }
+  resp::integer(ctx.out, static_cast<std::int64_t>(list.size()));
+}
+
+// LPOP/RPOP key [count]: without count one element or nil; with count an array of up to
+// `count` elements, or a nil array for a missing key.
+void pop_generic(CommandContext& ctx, End end) {
+  if (ctx.args.size() > 3) {
+    return resp::error(
+        ctx.out, "ERR wrong number of arguments for '" + std::string(ctx.spec->name) + "' command");
+  }
+  bool has_count = ctx.args.size() == 3;
+  std::int64_t count = 0;
+  if (has_count) {
+    std::optional<std::int64_t> parsed =
+        integer_arg(ctx, ctx.args[2], "ERR value is out of range, must be positive");
+    if (!parsed) return;
+    if (*parsed < 0) return resp::error(ctx.out, "ERR value is out of range, must be positive");
+    count = *parsed;
+  }
+  auto access = ctx.keyspace.write();
+  Value* value = access.find(ctx.args[1]);
+  if (value == nullptr) return has_count ? resp::null_array(ctx.out) : resp::null_bulk(ctx.out);
+  if (!value->is_list()) return resp::error(ctx.out, kWrongType);
+  shm::List& list = value->list();
+  auto pop_one = [&] {
+    shm::String& element = end == End::kHead ? list.front() : list.back();
+    resp::bulk(ctx.out, shm::view(element));
+    end == End::kHead ? list.pop_front() : list.pop_back();
+  };
+  if (!has_count) {
+    pop_one();
+  } else {
+    auto n = static_cast<std::size_t>(
+        std::min<std::int64_t>(count, static_cast<std::int64_t>(list.size())));
+    resp::array_header(ctx.out, n);
+    for (std::size_t i = 0; i < n; ++i) pop_one();
+  }
+  if (list.empty()) access.erase(ctx.args[1]);
+}
+
+}  // namespace
+
+void cmd_lpush(CommandContext& ctx) {
+  push_generic(ctx, End::kHead);
+}
+
+void cmd_rpush(CommandContext& ctx) {
+  push_generic(ctx, End::kTail);
+}
+
+void cmd_lpop(CommandContext& ctx) {
+  pop_generic(ctx, End::kHead);
+}
+
+void cmd_rpop(CommandContext& ctx) {
+  pop_generic(ctx, End::kTail);
+}
+
+void cmd_llen(CommandContext& ctx) {
+  auto access = ctx.keyspace.read();
+  Value* value = access.find(ctx.args[1]);
+  if (value == nullptr) return resp::integer(ctx.out, 0);
+  if (!value->is_list()) return resp::error(ctx.out, kWrongType);
+  resp::integer(ctx.out, static_cast<std::int64_t>(value->list().size()));
+}
+
+void cmd_lrange(CommandContext& ctx) {
+  std::optional<std::int64_t> start = integer_arg(ctx, ctx.args[2]);
+  if (!start) return;
+  std::optional<std::int64_t> stop = integer_arg(ctx, ctx.args[3]);
+  if (!stop) return;
+  auto access = ctx.keyspace.read();
+  Value* value = access.find(ctx.args[1]);
+  if (value == nullptr) return resp::array_header(ctx.out, 0);
+  if (!value->is_list()) return resp::error(ctx.out, kWrongType);
+  const shm::List& list = value->list();
+  auto length = static_cast<std::int64_t>(list.size());
+  std::int64_t first = *start < 0 ? length + *start : *start;
+  std::int64_t last = *stop < 0 ? length + *stop : *stop;
+  first = std::max<std::int64_t>(first, 0);
+  if (first > last || first >= length) return resp::array_header(ctx.out, 0);
+  last = std::min(last, length - 1);
+  resp::array_header(ctx.out, static_cast<std::size_t>(last - first + 1));
+  for (std::int64_t i = first; i <= last; ++i) {
+    resp::bulk(ctx.out, shm::view(list[static_cast<std::size_t>(i)]));
+  }
+}
+
+}  // namespace srv::resp_impl
