@@ -17,126 +17,13 @@ set -euo pipefail
 
 SRV=${1:-build/bin/srv}
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-readonly kStartTimeout=10  # seconds for srv to print its listening line
-readonly kStopTimeout=5    # seconds for srv to exit after SIGTERM
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 readonly kClientTimeout=20 # seconds for any one client command
 readonly kWrkSeconds=3
 
-passed=0
-failed=0
-started_pids=()
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/srv-http.XXXXXX")
-
-ok() {
-  echo "ok - $*"
-  passed=$((passed + 1))
-}
-not_ok() {
-  echo "not ok - $*"
-  failed=$((failed + 1))
-}
-# check DESCRIPTION COMMAND...: ok if the command succeeds.
-check() {
-  local description=$1
-  shift
-  if "$@"; then ok "$description"; else not_ok "$description"; fi
-}
-diag() { sed 's/^/    # /' >&2; }
-
-cleanup() {
-  local pid
-  for pid in "${started_pids[@]+"${started_pids[@]}"}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  sleep 0.2
-  for pid in "${started_pids[@]+"${started_pids[@]}"}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ ! -x $SRV ]]; then
-  echo "not ok - srv binary '$SRV' exists and is executable"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-for tool in curl wrk nc timeout cmp head; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "not ok - required tool '$tool' is installed (scripts/install-deps.sh --test)"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-
-# ---------------------------------------------------------------------------------------------
-# Running a server (as in run.sh)
-
-SRV_PID=""
-SRV_PORT=""
-SRV_LOG=""
-
-forget_pid() {
-  local pid=$1 kept=() p
-  for p in "${started_pids[@]+"${started_pids[@]}"}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  started_pids=("${kept[@]+"${kept[@]}"}")
-}
-
-# start_srv NAME ARGS...: starts srv, waits for "listening on 127.0.0.1:PORT"; sets SRV_PID,
-# SRV_PORT, SRV_LOG; returns 1 on failure.
-start_srv() {
-  local name=$1
-  shift
-  SRV_LOG=$WORK/$name.log
-  SRV_PORT=""
-  : >"$SRV_LOG"  # exists before the first poll below, whenever the child opens it
-  "$SRV" "$@" >"$WORK/$name.stdout" 2>"$SRV_LOG" &
-  SRV_PID=$!
-  started_pids+=("$SRV_PID")
-  local deadline=$((SECONDS + kStartTimeout))
-  while ((SECONDS <= deadline)); do
-    SRV_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SRV_LOG" | head -n1)
-    [[ -n $SRV_PORT ]] && return 0
-    if ! kill -0 "$SRV_PID" 2>/dev/null; then
-      echo "srv exited before listening:" | diag
-      diag <"$SRV_LOG"
-      wait "$SRV_PID" 2>/dev/null || true
-      forget_pid "$SRV_PID"
-      return 1
-    fi
-    sleep 0.05
-  done
-  echo "no 'listening on' line within ${kStartTimeout}s:" | diag
-  diag <"$SRV_LOG"
-  kill -KILL "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-  forget_pid "$SRV_PID"
-  return 1
-}
-
-# stop_srv: SIGTERM, then a bounded wait; returns 0 if srv exited with status 0.
-stop_srv() {
-  local pid=$SRV_PID
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + kStopTimeout))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS <= deadline)); do sleep 0.05; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "still running ${kStopTimeout}s after SIGTERM; killing" | diag
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-    return 1
-  fi
-  local rc=0
-  wait "$pid" || rc=$?
-  forget_pid "$pid"
-  if ((rc != 0)); then
-    echo "exit status $rc after SIGTERM; log:" | diag
-    tail -n 20 "$SRV_LOG" | diag
-    return 1
-  fi
-}
+harness_init srv-http
+require_tools --hint "(scripts/install-deps.sh --test)" curl wrk nc timeout cmp head
 
 url() { echo "http://127.0.0.1:$SRV_PORT$1"; }
 
@@ -437,10 +324,7 @@ head -c $((300 * 1024)) /dev/urandom >"$WORK/random-300k.bin"
 head -c $((1024 * 1024)) /dev/urandom >"$WORK/random-1m.bin"
 head -c $((2 * 1024 * 1024)) /dev/urandom >"$WORK/random-2m.bin"
 
-strategies=""
-if ! strategies=$(timeout 10 "$SRV" --list-strategies | awk '{print $1}') || [[ -z $strategies ]]; then
-  not_ok "srv --list-strategies prints the strategies"
-fi
+list_strategies
 strategies=${SRV_STRATEGIES:-$strategies}  # e.g. SRV_STRATEGIES=epoll while debugging
 if timeout 10 "$SRV" --list-protocols | grep -q '^http'; then
   ok "--list-protocols lists http"
@@ -453,5 +337,4 @@ for strategy in $strategies; do
   timeout_checks "$strategy"
 done
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+harness_finish

@@ -13,130 +13,17 @@
 set -euo pipefail
 
 SRV=${1:-build/bin/srv}
-readonly kStartTimeout=10      # seconds for srv to print its listening line
-readonly kStopTimeout=5        # seconds for srv to exit after SIGTERM
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 readonly kClientTimeout=10     # seconds for one redis-cli command
 readonly kBenchmarkTimeout=60  # seconds for one redis-benchmark run
 readonly kBenchmarkTests="ping,set,get,incr,lpush,rpop"
 readonly kBenchmarkNames="PING_INLINE PING_MBULK SET GET INCR LPUSH RPOP"
 readonly kBenchmarkClients=50
 
-passed=0
-failed=0
-started_pids=()
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/srv-resp-integration.XXXXXX")
-
-ok() {
-  echo "ok - $*"
-  passed=$((passed + 1))
-}
-not_ok() {
-  echo "not ok - $*"
-  failed=$((failed + 1))
-}
-# check DESCRIPTION COMMAND...: ok if the command succeeds.
-check() {
-  local description=$1
-  shift
-  if "$@"; then ok "$description"; else not_ok "$description"; fi
-}
-# Indented diagnostics under a failed check.
-diag() { sed 's/^/    # /' >&2; }
-
-cleanup() {
-  local pid
-  for pid in "${started_pids[@]+"${started_pids[@]}"}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  sleep 0.2
-  for pid in "${started_pids[@]+"${started_pids[@]}"}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ ! -x $SRV ]]; then
-  echo "not ok - srv binary '$SRV' exists and is executable"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-for tool in redis-cli redis-benchmark timeout awk; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "not ok - required tool '$tool' is installed (scripts/install-deps.sh --test)"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-
-# ---------------------------------------------------------------------------------------------
-# Running a server
-
-SRV_PID=""
-SRV_PORT=""
-SRV_LOG=""
-
-forget_pid() {
-  local pid=$1 kept=() p
-  for p in "${started_pids[@]+"${started_pids[@]}"}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  started_pids=("${kept[@]+"${kept[@]}"}")
-}
-
-# start_srv NAME ARGS...: starts srv in the background and waits for its listening line.
-start_srv() {
-  local name=$1
-  shift
-  SRV_LOG=$WORK/$name.log
-  SRV_PORT=""
-  "$SRV" "$@" >"$WORK/$name.stdout" 2>"$SRV_LOG" &
-  SRV_PID=$!
-  started_pids+=("$SRV_PID")
-  local deadline=$((SECONDS + kStartTimeout))
-  while ((SECONDS <= deadline)); do
-    # The log may not exist yet: the shell creates it when the background job starts.
-    SRV_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SRV_LOG" 2>/dev/null |
-      head -n1)
-    [[ -n $SRV_PORT ]] && return 0
-    if ! kill -0 "$SRV_PID" 2>/dev/null; then
-      echo "srv exited before listening:" | diag
-      diag <"$SRV_LOG"
-      wait "$SRV_PID" 2>/dev/null || true
-      forget_pid "$SRV_PID"
-      return 1
-    fi
-    sleep 0.05
-  done
-  echo "no 'listening on' line within ${kStartTimeout}s:" | diag
-  diag <"$SRV_LOG"
-  kill -KILL "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-  forget_pid "$SRV_PID"
-  return 1
-}
-
-# stop_srv: SIGTERM, then waits (bounded) for the exit; returns 0 if srv exited with status 0.
-stop_srv() {
-  local pid=$SRV_PID
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + kStopTimeout))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS <= deadline)); do sleep 0.05; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "still running ${kStopTimeout}s after SIGTERM; killing" | diag
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-    return 1
-  fi
-  local rc=0
-  wait "$pid" || rc=$?
-  forget_pid "$pid"
-  if ((rc != 0)); then
-    echo "exit status $rc after SIGTERM; log:" | diag
-    tail -n 20 "$SRV_LOG" | diag
-    return 1
-  fi
-}
+harness_init srv-resp-integration
+require_tools --hint "(scripts/install-deps.sh --test)" redis-cli redis-benchmark timeout awk
 
 # ---------------------------------------------------------------------------------------------
 # Clients
@@ -328,12 +215,7 @@ config_error_check() {
 # ---------------------------------------------------------------------------------------------
 
 config_error_check
-strategies=""
-if strategies=$(timeout 10 "$SRV" --list-strategies | awk '{print $1}') && [[ -n $strategies ]]; then
-  :
-else
-  not_ok "srv --list-strategies prints the strategies"
-fi
+list_strategies
 # shellcheck disable=SC2086 # word splitting of the name list is intended
 for strategy in $strategies; do
   strategy_checks "$strategy"
@@ -341,5 +223,4 @@ done
 fresh_keyspace_check
 auth_check
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+harness_finish

@@ -12,126 +12,14 @@
 set -euo pipefail
 
 SRV=${1:-build/bin/srv}
-readonly kStartTimeout=10  # seconds for srv to print its listening line
-readonly kStopTimeout=5    # seconds for srv to exit after SIGTERM
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 readonly kClientTimeout=20 # seconds for any one client command
 readonly kAllStrategies="fork prefork thread threadpool select poll epoll"
 
-passed=0
-failed=0
-started_pids=()
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/srv-integration.XXXXXX")
-
-ok() {
-  echo "ok - $*"
-  passed=$((passed + 1))
-}
-not_ok() {
-  echo "not ok - $*"
-  failed=$((failed + 1))
-}
-# check DESCRIPTION COMMAND...: ok if the command succeeds.
-check() {
-  local description=$1
-  shift
-  if "$@"; then ok "$description"; else not_ok "$description"; fi
-}
-# Indented diagnostics under a failed check.
-diag() { sed 's/^/    # /' >&2; }
-
-cleanup() {
-  local pid
-  for pid in "${started_pids[@]+"${started_pids[@]}"}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  sleep 0.2
-  for pid in "${started_pids[@]+"${started_pids[@]}"}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ ! -x $SRV ]]; then
-  echo "not ok - srv binary '$SRV' exists and is executable"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-for tool in nc socat timeout cmp head; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "not ok - required tool '$tool' is installed"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-done
-
-# ---------------------------------------------------------------------------------------------
-# Running a server
-
-SRV_PID=""
-SRV_PORT=""
-SRV_LOG=""
-
-# start_srv NAME ARGS...: starts srv in the background (stderr to $WORK/NAME.log) and waits for
-# its "listening on 127.0.0.1:PORT" line. Sets SRV_PID, SRV_PORT, SRV_LOG; returns 1 on failure.
-start_srv() {
-  local name=$1
-  shift
-  SRV_LOG=$WORK/$name.log
-  SRV_PORT=""
-  "$SRV" "$@" >"$WORK/$name.stdout" 2>"$SRV_LOG" &
-  SRV_PID=$!
-  started_pids+=("$SRV_PID")
-  local deadline=$((SECONDS + kStartTimeout))
-  while ((SECONDS <= deadline)); do
-    SRV_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SRV_LOG" | head -n1)
-    [[ -n $SRV_PORT ]] && return 0
-    if ! kill -0 "$SRV_PID" 2>/dev/null; then
-      echo "srv exited before listening:" | diag
-      diag <"$SRV_LOG"
-      wait "$SRV_PID" 2>/dev/null || true
-      forget_pid "$SRV_PID"
-      return 1
-    fi
-    sleep 0.05
-  done
-  echo "no 'listening on' line within ${kStartTimeout}s:" | diag
-  diag <"$SRV_LOG"
-  kill -KILL "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-  forget_pid "$SRV_PID"
-  return 1
-}
-
-forget_pid() {
-  local pid=$1 kept=() p
-  for p in "${started_pids[@]+"${started_pids[@]}"}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  started_pids=("${kept[@]+"${kept[@]}"}")
-}
-
-# stop_srv: SIGTERM, then waits (bounded) for the exit; returns 0 if srv exited with status 0.
-stop_srv() {
-  local pid=$SRV_PID
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + kStopTimeout))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS <= deadline)); do sleep 0.05; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "still running ${kStopTimeout}s after SIGTERM; killing" | diag
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-    return 1
-  fi
-  local rc=0
-  wait "$pid" || rc=$?
-  forget_pid "$pid"
-  if ((rc != 0)); then
-    echo "exit status $rc after SIGTERM; log:" | diag
-    tail -n 20 "$SRV_LOG" | diag
-    return 1
-  fi
-}
+harness_init srv-integration
+require_tools nc socat timeout cmp head
 
 # ---------------------------------------------------------------------------------------------
 # Clients
@@ -457,12 +345,7 @@ head -c $((1024 * 1024)) /dev/urandom >"$WORK/random-1m.bin"
 
 cli_checks
 
-strategies=""
-if strategies=$(timeout 10 "$SRV" --list-strategies | awk '{print $1}') && [[ -n $strategies ]]; then
-  :
-else
-  not_ok "srv --list-strategies prints the strategies"
-fi
+list_strategies
 # shellcheck disable=SC2086 # word splitting of the name list is intended
 for strategy in $strategies; do
   strategy_checks "$strategy"
@@ -472,5 +355,4 @@ for strategy in $strategies; do
 done
 port_in_use_check
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+harness_finish
