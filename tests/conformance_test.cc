@@ -362,6 +362,16 @@ class ConformanceTest : public ::testing::TestWithParam<Case> {
     }
   }
 
+  /// Opens `n` clients that are each served one exchange, appending them to `clients`.
+  void open_served_clients(int n, std::mt19937_64& rng, std::vector<UniqueFd>& clients) const {
+    for (int i = 0; i < n; ++i) {
+      std::string error;
+      clients.push_back(connect_served(5s, error));
+      ASSERT_TRUE(clients.back().valid()) << "client " << i << ": " << error;
+      ASSERT_EQ(random_exchange(clients.back().get(), rng, 1000), "") << "client " << i;
+    }
+  }
+
   /// After the server has exited: none of its `children` recorded earlier, and nothing else it
   /// forked (its process group), is still running; polled for up to 2 s.
   void expect_nothing_left_behind(const std::vector<ProcInfo>& children) const {
@@ -619,12 +629,7 @@ TEST_P(ConformanceTest, SigtermDrainsOpenConnectionsThenExits) {
   std::mt19937_64 rng(5);
 
   std::vector<UniqueFd> clients;
-  for (int i = 0; i < 3; ++i) {
-    std::string error;
-    clients.push_back(connect_served(5s, error));
-    ASSERT_TRUE(clients.back().valid()) << "client " << i << ": " << error;
-    ASSERT_EQ(random_exchange(clients.back().get(), rng, 1000), "") << "client " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(3, rng, clients));
   const std::vector<ProcInfo> children = live_children();
 
   const auto signalled = Clock::now();
@@ -667,12 +672,7 @@ TEST_P(ConformanceTest, ShutdownTimeoutClosesIdleConnections) {
   std::mt19937_64 rng(6);
 
   std::vector<UniqueFd> clients;
-  for (int i = 0; i < 3; ++i) {
-    std::string error;
-    clients.push_back(connect_served(5s, error));
-    ASSERT_TRUE(clients.back().valid()) << "client " << i << ": " << error;
-    ASSERT_EQ(random_exchange(clients.back().get(), rng, 1000), "") << "client " << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(3, rng, clients));
   const std::vector<ProcInfo> children = live_children();
 
   const auto deadline = Clock::now() + 6s;
