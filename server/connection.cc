@@ -68,7 +68,9 @@ void Connection::on_readable() {
   pump();  // optimistic write: most replies fit in the socket buffer, saving a poll round trip
 }
 
-void Connection::on_writable() { pump(); }
+void Connection::on_writable() {
+  pump();
+}
 
 void Connection::pump() {
   for (;;) {
