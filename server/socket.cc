@@ -1,11 +1,9 @@
 #include "server/socket.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <charconv>
-#include <system_error>
 
 namespace srv {
 
@@ -37,13 +35,6 @@ bool parse_endpoint(const std::string& text, Endpoint& out, std::string& error) 
 std::string format_endpoint(const std::string& host, std::uint16_t port) {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
-}
-
-void set_nonblocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL, 0);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-    throw std::system_error(errno, std::generic_category(), "fcntl(O_NONBLOCK)");
-  }
 }
 
 void close_fd(int fd) {

@@ -19,8 +19,6 @@ bool parse_endpoint(const std::string& text, Endpoint& out, std::string& error);
 /// Formats an endpoint the way it is written in configs ("[::1]:80" for IPv6).
 std::string format_endpoint(const std::string& host, std::uint16_t port);
 
-void set_nonblocking(int fd);
-
 /// Closes `fd`, retrying nothing (close must not be retried on Linux, even after EINTR).
 void close_fd(int fd);
 
