@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev  # logs and formatting
   libgtest-dev      # the test suite
   libboost-dev      # Boost.Interprocess containers of the resp keyspace (header-only)
+  nlohmann-json3-dev  # srv-loadtest's --json output and results.json
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(
