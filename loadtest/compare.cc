@@ -1,1 +1,211 @@
-// placeholder
+#include "loadtest/compare.h"
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "loadtest/load_engine.h"
+#include "loadtest/proc_sampler.h"
+#include "loadtest/report.h"
+#include "loadtest/server_process.h"
+#include "loadtest/summary.h"
+
+namespace srv::loadtest {
+namespace {
+
+constexpr double kSampleEvery = 0.25;  // seconds between /proc readings under load
+constexpr int kSlack = 16;             // max_connections above the clients: probes, reconnects
+
+std::vector<std::string> list_strategies(const std::string& srv) {
+  const CommandResult listed = run_command({srv, "--list-strategies"});
+  if (listed.status != 0) throw std::runtime_error(srv + " --list-strategies failed");
+  std::vector<std::string> names;
+  std::istringstream lines(listed.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    if (std::string name; words >> name) names.push_back(name);
+  }
+  return names;
+}
+
+// The srv command line of one point. Pools are sized to the clients, as an operator would size
+// them; a size the strategy refuses makes the point "skipped" with srv's own reason.
+std::vector<std::string> srv_command(const CompareOptions& o, const std::string& strategy,
+                                     int connections, int port) {
+  std::vector<std::string> argv{o.srv,
+                                "--strategy=" + strategy,
+                                "--protocol=" + o.protocol,
+                                fmt::format("--listen=127.0.0.1:{}", port),
+                                fmt::format("--max-connections={}", connections + kSlack)};
+  if (strategy == "prefork") argv.push_back(fmt::format("--workers={}", connections));
+  if (strategy == "threadpool") argv.push_back(fmt::format("--threads={}", connections));
+  argv.insert(argv.end(), o.srv_args.begin(), o.srv_args.end());
+  return argv;
+}
+
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.empty() ? "refused by srv --check-config" : line;
+}
+
+// Samples the tree every kSampleEvery seconds: peaks, and CPU/context switches when the
+// measured time begins and when it ends.
+class UsageWatcher {
+ public:
+  UsageWatcher(pid_t root, double measure_after) : sampler_(root) {
+    usage_.idle_pss_bytes = sampler_.sample().pss_bytes;
+    thread_ = std::jthread([this, measure_after](std::stop_token stop) {
+      const auto begin = std::chrono::steady_clock::now();
+      const auto measure_at = begin + std::chrono::duration<double>(measure_after);
+      bool measuring = false;
+      while (!stop.stop_requested()) {
+        const ProcessSample s = sampler_.sample();
+        if (!measuring && std::chrono::steady_clock::now() >= measure_at) {
+          measuring = true;
+          start_ = s;
+        }
+        usage_.peak_pss_bytes = std::max(usage_.peak_pss_bytes, s.pss_bytes);
+        usage_.peak_rss_bytes = std::max(usage_.peak_rss_bytes, s.rss_bytes);
+        usage_.peak_processes = std::max(usage_.peak_processes, s.processes);
+        usage_.peak_threads = std::max(usage_.peak_threads, s.threads);
+        const auto next = std::chrono::steady_clock::now() +
+                          std::chrono::duration<double>(kSampleEvery);
+        // Wake exactly at the start of the measured time, so its CPU reading is on time.
+        const auto wake = measuring ? next : std::min(next, measure_at);
+        while (!stop.stop_requested() && std::chrono::steady_clock::now() < wake) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      }
+    });
+  }
+
+  /// Call right after the load ends, before the server is stopped.
+  ServerUsage finish() {
+    const ProcessSample end = sampler_.sample();
+    thread_.request_stop();
+    thread_.join();
+    usage_.cpu_seconds = std::max(0.0, end.cpu_seconds - start_.cpu_seconds);
+    usage_.context_switches = end.context_switches >= start_.context_switches
+                                  ? end.context_switches - start_.context_switches
+                                  : 0;
+    return usage_;
+  }
+
+ private:
+  ProcessTreeSampler sampler_;
+  ServerUsage usage_;
+  ProcessSample start_;
+  std::jthread thread_;
+};
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  char text[64];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", std::localtime(&t));
+  return text;
+}
+
+double ramp_for(const CompareOptions& o, int connections) {
+  return o.ramp >= 0 ? o.ramp : std::min(2.0, connections / 5000.0);
+}
+
+// Runs one point on a fresh server; fills point.run/server, or point.skipped. False if the
+// server failed to start (the matrix goes on, the exit status says so).
+bool run_point(const CompareOptions& o, ComparePoint& point, const std::string& log_name) {
+  const int port = free_port();
+  const auto argv = srv_command(o, point.strategy, point.run.connections, port);
+  auto check = argv;
+  check.push_back("--check-config");
+  if (const CommandResult r = run_command(check); r.status != 0) {
+    point.skipped = first_line(r.output);
+    return true;
+  }
+  const auto log = o.out / "logs" / (log_name + ".log");
+  ServerProcess server(argv, log);
+  if (!server.wait_ready(port, 10)) {
+    point.skipped = "srv did not start: " + first_line(tail_of(log, 1));
+    return false;
+  }
+  LoadOptions load;
+  load.port = static_cast<std::uint16_t>(port);
+  load.connections = point.run.connections;
+  load.pipeline = point.run.pipeline;
+  load.threads = std::min(o.threads, point.run.connections);
+  load.duration = o.duration;
+  load.warmup = o.warmup;
+  load.ramp = ramp_for(o, point.run.connections);
+  WorkloadOptions work;
+  work.protocol = o.protocol;
+  work.size = static_cast<long>(point.run.size);
+  if (!o.mix.empty()) work.mix = parse_mix(o.mix);
+  const auto workload = make_workload(work);
+
+  UsageWatcher watcher(server.pid(), 0.01 + load.ramp + load.warmup);
+  RunResult run = run_load(load, *workload, {});
+  point.server = watcher.finish();
+  server.stop();
+  run.protocol = o.protocol;
+  point.run = run;
+  return true;
+}
+
+}  // namespace
+
+int run_compare(const CompareOptions& o, const std::string& command) {
+  std::filesystem::create_directories(o.out / "logs");
+  CompareReport report;
+  report.machine = describe_machine();
+  report.date = now_iso();
+  report.command = command;
+  const auto strategies = o.strategies.empty() ? list_strategies(o.srv) : o.strategies;
+  bool all_started = true;
+  for (const std::string& strategy : strategies) {
+    for (int pipeline : o.pipelines) {
+      for (long size : o.sizes) {
+        for (int connections : o.connections) {
+          ComparePoint point;
+          point.strategy = strategy;
+          point.run.protocol = o.protocol;
+          point.run.connections = connections;
+          point.run.pipeline = pipeline;
+          point.run.threads = std::min(o.threads, connections);
+          WorkloadOptions defaults;
+          defaults.protocol = o.protocol;
+          defaults.size = size;
+          point.run.size = make_workload(defaults)->size();
+          const std::string name =
+              fmt::format("{}-c{}-p{}-s{}", strategy, connections, pipeline, point.run.size);
+          all_started = run_point(o, point, name) && all_started;
+          if (!point.skipped.empty()) {
+            std::cerr << fmt::format("{:<10} c={:<6} p={:<3} s={:<6} skipped: {}\n", strategy,
+                                     connections, pipeline, point.run.size, point.skipped);
+          } else {
+            std::cerr << fmt::format(
+                "{:<10} c={:<6} p={:<3} s={:<6} {:>10.0f} req/s  p99 {:>9}  errors {}  "
+                "cpu {:.1f}us/req  pss {:.1f}MiB\n",
+                strategy, connections, pipeline, point.run.size, point.run.rps,
+                format_latency(point.run.latency.p99_us), point.run.errors,
+                point.run.requests ? point.server.cpu_seconds * 1e6 /
+                                         static_cast<double>(point.run.requests)
+                                   : 0.0,
+                static_cast<double>(point.server.peak_pss_bytes) / (1 << 20));
+          }
+          report.points.push_back(std::move(point));
+        }
+      }
+    }
+  }
+  write_compare_report(o.out, report);
+  std::cerr << fmt::format("report: {}\n", (o.out / "index.html").string());
+  std::ifstream md(o.out / "results.md");
+  std::cout << md.rdbuf();
+  return all_started ? 0 : 1;
+}
+
+}  // namespace srv::loadtest

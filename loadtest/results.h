@@ -31,6 +31,7 @@ struct RunResult {
   std::uint64_t requests = 0;  ///< replies received and verified during the measured time
   std::uint64_t errors = 0;    ///< wrong replies, missing replies, failed connects, ...
   std::map<std::string, std::uint64_t> error_kinds;  ///< errors by kind ("connect", "bad reply", ...)
+  std::map<std::string, std::string> first_errors;   ///< kind -> the first message of that kind
   std::uint64_t bytes_sent = 0, bytes_received = 0;
   double rps = 0;  ///< requests / seconds
   LatencySummary latency;

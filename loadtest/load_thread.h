@@ -1,0 +1,99 @@
+// One load thread: an epoll loop over its share of the connections. Internal to load_engine.cc.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "loadtest/histogram.h"
+#include "loadtest/load_engine.h"
+
+namespace srv::loadtest {
+
+/// Monotonic nanoseconds.
+std::int64_t now_ns();
+
+/// What a thread publishes for the engine; counters are read by the engine thread at any time.
+struct ThreadStats {
+  std::atomic<std::uint64_t> requests{0};  ///< measured replies
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> bytes_sent{0};
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<int> open{0};
+  std::mutex mutex;  ///< guards the three below; held by the thread for one batch of events
+  Histogram interval;  ///< latencies (ns) since the engine last took them
+  std::map<std::string, std::uint64_t> error_kinds;
+  std::map<std::string, std::string> first_error;  ///< kind -> the first message of that kind
+};
+
+/// Where to connect, resolved once by the engine.
+struct Endpoint {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+};
+
+/// Times every thread agrees on, in now_ns() terms.
+struct Schedule {
+  std::int64_t start = 0;          ///< first connection opens
+  std::int64_t measure_start = 0;  ///< replies count from here
+  std::int64_t end = 0;
+};
+
+class LoadThread {
+ public:
+  /// Serves connections first_index, first_index + stride, ... below options.connections.
+  /// Does not own `workload` or `stop`; both outlive the thread.
+  LoadThread(const LoadOptions& options, const Endpoint& endpoint, const Workload& workload,
+             const Schedule& schedule, int first_index, int stride, const std::atomic<bool>* stop);
+  ~LoadThread();
+
+  /// The loop; returns at schedule.end or when *stop turns true. Call on the thread that owns it.
+  void run();
+  ThreadStats& stats() { return stats_; }
+
+ private:
+  struct Conn;
+  enum class Event { kConnect, kSend };
+  struct Timer {
+    std::int64_t when;
+    std::uint32_t conn;
+    Event event;
+    bool operator>(const Timer& o) const { return when > o.when; }
+  };
+
+  void fire_timers(std::int64_t now);
+  void connect(Conn& c, std::int64_t now);
+  void on_connected(Conn& c, std::int64_t now);
+  void on_event(Conn& c, std::uint32_t events, std::int64_t now);
+  bool read_replies(Conn& c, std::int64_t now);
+  bool check_replies(Conn& c, std::string_view in, std::size_t& consumed, std::int64_t now);
+  void send_due(Conn& c, std::int64_t now);
+  void send_request(Conn& c, std::int64_t intended);
+  bool flush(Conn& c);
+  void fail(Conn& c, const std::string& kind, const std::string& message, std::int64_t now);
+  void close_conn(Conn& c, std::int64_t reconnect_at);
+  void check_timeouts(std::int64_t now);
+  void want_write(Conn& c, bool on);
+
+  const LoadOptions& options_;
+  Endpoint endpoint_;
+  const Workload& workload_;
+  Schedule schedule_;
+  const std::atomic<bool>* stop_;
+  std::int64_t interval_ns_ = 0;  ///< open loop: time between requests of one connection
+  int epfd_ = -1;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::vector<char> scratch_;
+  ThreadStats stats_;
+};
+
+}  // namespace srv::loadtest
