@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -38,9 +40,7 @@ std::vector<std::string> list_strategies(const std::string& srv) {
 // them; a size the strategy refuses makes the point "skipped" with srv's own reason.
 std::vector<std::string> srv_command(const CompareOptions& o, const std::string& strategy,
                                      int connections, int port) {
-  std::vector<std::string> argv{o.srv,
-                                "--strategy=" + strategy,
-                                "--protocol=" + o.protocol,
+  std::vector<std::string> argv{o.srv, "--strategy=" + strategy, "--protocol=" + o.protocol,
                                 fmt::format("--listen=127.0.0.1:{}", port),
                                 fmt::format("--max-connections={}", connections + kSlack)};
   if (strategy == "prefork") argv.push_back(fmt::format("--workers={}", connections));
@@ -54,53 +54,61 @@ std::string first_line(const std::string& text) {
   return line.empty() ? "refused by srv --check-config" : line;
 }
 
-// Samples the tree every kSampleEvery seconds: peaks, and CPU/context switches when the
-// measured time begins and when it ends.
+// Samples the tree every kSampleEvery seconds for the peaks, and at the start and near the end
+// of the measured time for CPU and context switches, scaled to the whole measured time. The end
+// reading is taken early on purpose: reading /proc takes milliseconds, and once the clients
+// close, a server's connection threads or children exit and their context switches are gone.
 class UsageWatcher {
  public:
-  UsageWatcher(pid_t root, double measure_after) : sampler_(root) {
+  UsageWatcher(pid_t root, double measure_after, double measure_for) : sampler_(root) {
     usage_.idle_pss_bytes = sampler_.sample().pss_bytes;
-    thread_ = std::jthread([this, measure_after](std::stop_token stop) {
-      const auto begin = std::chrono::steady_clock::now();
-      const auto measure_at = begin + std::chrono::duration<double>(measure_after);
-      bool measuring = false;
-      while (!stop.stop_requested()) {
+    using Seconds = std::chrono::duration<double>;
+    const auto measure_at = std::chrono::steady_clock::now() + Seconds(measure_after);
+    const auto end_at = measure_at + Seconds(measure_for - std::min(0.2, measure_for / 4));
+    thread_ = std::jthread([this, measure_at, end_at, measure_for](std::stop_token stop) {
+      std::optional<ProcessSample> start;
+      std::chrono::steady_clock::time_point started;
+      for (;;) {
+        const auto now = std::chrono::steady_clock::now();
         const ProcessSample s = sampler_.sample();
-        if (!measuring && std::chrono::steady_clock::now() >= measure_at) {
-          measuring = true;
-          start_ = s;
+        if (!start && now >= measure_at) {
+          start = s;
+          started = now;
+        }
+        if (now >= end_at || stop.stop_requested()) {
+          const double scale = start ? measure_for / Seconds(now - started).count() : 0;
+          if (start && std::isfinite(scale)) {
+            usage_.cpu_seconds = std::max(0.0, s.cpu_seconds - start->cpu_seconds) * scale;
+            usage_.context_switches = static_cast<std::uint64_t>(
+                static_cast<double>(s.context_switches > start->context_switches
+                                        ? s.context_switches - start->context_switches
+                                        : 0) *
+                scale);
+          }
+          return;
         }
         usage_.peak_pss_bytes = std::max(usage_.peak_pss_bytes, s.pss_bytes);
         usage_.peak_rss_bytes = std::max(usage_.peak_rss_bytes, s.rss_bytes);
         usage_.peak_processes = std::max(usage_.peak_processes, s.processes);
         usage_.peak_threads = std::max(usage_.peak_threads, s.threads);
-        const auto next = std::chrono::steady_clock::now() +
-                          std::chrono::duration<double>(kSampleEvery);
-        // Wake exactly at the start of the measured time, so its CPU reading is on time.
-        const auto wake = measuring ? next : std::min(next, measure_at);
+        auto wake = now + Seconds(kSampleEvery);
+        wake = std::min(wake, start ? end_at : measure_at);
         while (!stop.stop_requested() && std::chrono::steady_clock::now() < wake) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
       }
     });
   }
 
-  /// Call right after the load ends, before the server is stopped.
+  /// Call after the load ends, before the server is stopped.
   ServerUsage finish() {
-    const ProcessSample end = sampler_.sample();
-    thread_.request_stop();
     thread_.join();
-    usage_.cpu_seconds = std::max(0.0, end.cpu_seconds - start_.cpu_seconds);
-    usage_.context_switches = end.context_switches >= start_.context_switches
-                                  ? end.context_switches - start_.context_switches
-                                  : 0;
     return usage_;
   }
 
  private:
   ProcessTreeSampler sampler_;
   ServerUsage usage_;
-  ProcessSample start_;
   std::jthread thread_;
 };
 
@@ -146,7 +154,7 @@ bool run_point(const CompareOptions& o, ComparePoint& point, const std::string& 
   if (!o.mix.empty()) work.mix = parse_mix(o.mix);
   const auto workload = make_workload(work);
 
-  UsageWatcher watcher(server.pid(), 0.01 + load.ramp + load.warmup);
+  UsageWatcher watcher(server.pid(), 0.01 + load.ramp + load.warmup, load.duration);
   RunResult run = run_load(load, *workload, {});
   point.server = watcher.finish();
   server.stop();
@@ -191,9 +199,9 @@ int run_compare(const CompareOptions& o, const std::string& command) {
                 "cpu {:.1f}us/req  pss {:.1f}MiB\n",
                 strategy, connections, pipeline, point.run.size, point.run.rps,
                 format_latency(point.run.latency.p99_us), point.run.errors,
-                point.run.requests ? point.server.cpu_seconds * 1e6 /
-                                         static_cast<double>(point.run.requests)
-                                   : 0.0,
+                point.run.requests
+                    ? point.server.cpu_seconds * 1e6 / static_cast<double>(point.run.requests)
+                    : 0.0,
                 static_cast<double>(point.server.peak_pss_bytes) / (1 << 20));
           }
           report.points.push_back(std::move(point));

@@ -10,19 +10,19 @@
 namespace srv::loadtest {
 
 struct CompareOptions {
-  std::string srv;                        ///< the srv binary
-  std::filesystem::path out;              ///< report folder
-  std::vector<std::string> strategies;    ///< empty: every one `srv --list-strategies` prints
+  std::string srv;                      ///< the srv binary
+  std::filesystem::path out;            ///< report folder
+  std::vector<std::string> strategies;  ///< empty: every one `srv --list-strategies` prints
   std::string protocol = "http";
   std::vector<int> connections{1, 64, 1000, 10000};
   std::vector<int> pipelines{1, 16};
-  std::vector<long> sizes{-1};            ///< -1: the protocol's default payload
-  std::string mix;                        ///< resp command mix
-  int threads = 1;                        ///< load threads
+  std::vector<long> sizes{-1};  ///< -1: the protocol's default payload
+  std::string mix;              ///< resp command mix
+  int threads = 1;              ///< load threads
   double duration = 5;
   double warmup = 1;
-  double ramp = -1;                       ///< -1: 0.2 s per 1000 connections, at most 2 s
-  std::vector<std::string> srv_args;      ///< more arguments for every srv
+  double ramp = -1;                   ///< -1: 0.2 s per 1000 connections, at most 2 s
+  std::vector<std::string> srv_args;  ///< more arguments for every srv
 };
 
 /// Runs the matrix and writes the report. Returns the exit status: 0 when every point that

@@ -10,7 +10,7 @@ namespace {
 // 2^8 exact values, then 128 buckets per power of two: width / lowest value <= 1/128.
 constexpr unsigned kSubBits = 8;
 constexpr std::uint64_t kExact = std::uint64_t{1} << kSubBits;  // 256
-constexpr std::uint64_t kHalf = kExact / 2;                      // 128 buckets per octave
+constexpr std::uint64_t kHalf = kExact / 2;                     // 128 buckets per octave
 constexpr std::size_t kBuckets = kExact + (64 - kSubBits) * kHalf;
 
 }  // namespace
@@ -54,7 +54,9 @@ void Histogram::merge(const Histogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
-void Histogram::clear() { *this = Histogram(); }
+void Histogram::clear() {
+  *this = Histogram();
+}
 
 std::uint64_t Histogram::percentile(double p) const {
   if (count_ == 0) return 0;

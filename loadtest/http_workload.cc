@@ -27,7 +27,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-ReplyCheck bad(std::string why) { return {0, ReplyStatus::kBad, std::move(why)}; }
+ReplyCheck bad(std::string why) {
+  return {0, ReplyStatus::kBad, std::move(why)};
+}
 
 // The head of a reply: where the body starts and how long it is.
 struct Head {

@@ -106,8 +106,8 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
   for (std::int64_t tick = schedule.start + kSecond;; tick += kSecond) {
     const std::int64_t wake = std::min(tick, schedule.end);
     while (now_ns() < wake && !(stop && stop->load())) {
-      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<std::int64_t>(
-          wake - now_ns(), kSecond / 20)));
+      std::this_thread::sleep_for(
+          std::chrono::nanoseconds(std::min<std::int64_t>(wake - now_ns(), kSecond / 20)));
     }
     if (now_ns() >= schedule.end || (stop && stop->load())) break;
     Histogram second = take_interval(threads);
@@ -150,9 +150,14 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
   }
   result.rps = result.seconds > 0 ? static_cast<double>(result.requests) / result.seconds : 0;
   const auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
-  result.latency = {total.count(),         total.mean() / 1e3,         us(total.percentile(50)),
-                    us(total.percentile(90)), us(total.percentile(99)), us(total.percentile(99.9)),
-                    us(total.percentile(99.99)), us(total.max())};
+  result.latency = {total.count(),
+                    total.mean() / 1e3,
+                    us(total.percentile(50)),
+                    us(total.percentile(90)),
+                    us(total.percentile(99)),
+                    us(total.percentile(99.9)),
+                    us(total.percentile(99.99)),
+                    us(total.max())};
   if (latencies) latencies->merge(total);
   return result;
 }

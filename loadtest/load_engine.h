@@ -20,21 +20,21 @@ struct LoadOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   int connections = 64;
-  int pipeline = 1;        ///< most requests in flight per connection
+  int pipeline = 1;  ///< most requests in flight per connection
   int threads = 1;
-  double rate = 0;         ///< total requests/s (open loop); 0 = closed loop
-  double duration = 10;    ///< measured seconds
-  double warmup = 1;       ///< seconds after the ramp whose replies are not counted
-  double ramp = 0;         ///< seconds over which connections are opened
+  double rate = 0;            ///< total requests/s (open loop); 0 = closed loop
+  double duration = 10;       ///< measured seconds
+  double warmup = 1;          ///< seconds after the ramp whose replies are not counted
+  double ramp = 0;            ///< seconds over which connections are opened
   double reply_timeout = 10;  ///< a connection waiting longer than this for a reply is an error
 };
 
 /// Once a second during the run, on the thread that called run_load.
 struct LiveTick {
-  double elapsed = 0;      ///< seconds since the start
-  bool measuring = false;  ///< false during ramp and warm-up
-  double rps = 0;          ///< replies in the last second
-  double p99_us = 0;       ///< of the replies in the last second
+  double elapsed = 0;        ///< seconds since the start
+  bool measuring = false;    ///< false during ramp and warm-up
+  double rps = 0;            ///< replies in the last second
+  double p99_us = 0;         ///< of the replies in the last second
   std::uint64_t errors = 0;  ///< so far
   int open_connections = 0;
 };

@@ -18,9 +18,9 @@ namespace srv::loadtest {
 namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kTick = kSecond / 10;            // longest sleep: stop flag and end checks
+constexpr std::int64_t kTick = kSecond / 10;              // longest sleep: stop flag and end checks
 constexpr std::int64_t kRetryAfterError = kSecond / 100;  // a broken connection is reopened after
-constexpr std::int64_t kRetryConnect = kSecond / 10;    // a refused connect waits longer
+constexpr std::int64_t kRetryConnect = kSecond / 10;      // a refused connect waits longer
 constexpr std::size_t kScratch = 64 * 1024;
 constexpr int kReadsPerEvent = 8;  // then other connections get their turn
 
@@ -46,20 +46,24 @@ struct LoadThread::Conn {
   std::unique_ptr<Conversation> conversation;
   std::string out;
   std::size_t out_sent = 0;
-  std::string in;                 // the start of a reply that has not fully arrived
-  std::deque<std::int64_t> due;   // when each outstanding request was due (= sent, closed loop)
-  std::int64_t next_due = 0;      // open loop: the next request's slot in the schedule
+  std::string in;                // the start of a reply that has not fully arrived
+  std::deque<std::int64_t> due;  // when each outstanding request was due (= sent, closed loop)
+  std::int64_t next_due = 0;     // open loop: the next request's slot in the schedule
   std::int64_t waiting_since = 0;
 };
 
 LoadThread::LoadThread(const LoadOptions& options, const Endpoint& endpoint,
                        const Workload& workload, const Schedule& schedule, int first_index,
                        int stride, const std::atomic<bool>* stop)
-    : options_(options), endpoint_(endpoint), workload_(workload), schedule_(schedule), stop_(stop),
+    : options_(options),
+      endpoint_(endpoint),
+      workload_(workload),
+      schedule_(schedule),
+      stop_(stop),
       scratch_(kScratch) {
   if (options.rate > 0) {
-    interval_ns_ = static_cast<std::int64_t>(static_cast<double>(kSecond) *
-                                             options.connections / options.rate);
+    interval_ns_ = static_cast<std::int64_t>(static_cast<double>(kSecond) * options.connections /
+                                             options.rate);
   }
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
@@ -90,9 +94,10 @@ void LoadThread::run() {
     std::int64_t wake = std::min(schedule_.end, now + kTick);
     if (!timers_.empty()) wake = std::min(wake, timers_.top().when);
     const timespec timeout = to_timespec(std::max<std::int64_t>(0, wake - now));
-    const int n = epoll_pwait2(epfd_, events.data(), static_cast<int>(events.size()), &timeout,
-                               nullptr);
-    if (n < 0 && errno != EINTR) throw std::runtime_error(fmt::format("epoll: {}", std::strerror(errno)));
+    const int n =
+        epoll_pwait2(epfd_, events.data(), static_cast<int>(events.size()), &timeout, nullptr);
+    if (n < 0 && errno != EINTR)
+      throw std::runtime_error(fmt::format("epoll: {}", std::strerror(errno)));
     std::lock_guard lock(stats_.mutex);
     now = now_ns();
     for (int i = 0; i < n; ++i) on_event(*conns_[events[i].data.u32], events[i].events, now);
@@ -131,8 +136,8 @@ void LoadThread::connect(Conn& c, std::int64_t now) {
   }
   const int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&endpoint_.address),
-                endpoint_.length) == 0) {
+  if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&endpoint_.address), endpoint_.length) ==
+      0) {
     on_connected(c, now);
     return;
   }
@@ -188,8 +193,9 @@ bool LoadThread::read_replies(Conn& c, std::int64_t now) {
     const ssize_t n = ::read(c.fd, scratch_.data(), scratch_.size());
     if (n == 0) {
       if (!c.due.empty()) {
-        fail(c, "closed", fmt::format("server closed the connection with {} replies outstanding",
-                                      c.due.size()), now);
+        fail(c, "closed",
+             fmt::format("server closed the connection with {} replies outstanding", c.due.size()),
+             now);
       } else {
         close_conn(c, now);
       }
@@ -267,8 +273,8 @@ void LoadThread::send_request(Conn& c, std::int64_t due) {
 
 bool LoadThread::flush(Conn& c) {
   while (c.out_sent < c.out.size()) {
-    const ssize_t n = ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent,
-                             MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
     if (n > 0) {
       c.out_sent += static_cast<std::size_t>(n);
       stats_.bytes_sent.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);

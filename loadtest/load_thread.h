@@ -28,7 +28,7 @@ struct ThreadStats {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<int> open{0};
-  std::mutex mutex;  ///< guards the three below; held by the thread for one batch of events
+  std::mutex mutex;    ///< guards the three below; held by the thread for one batch of events
   Histogram interval;  ///< latencies (ns) since the engine last took them
   std::map<std::string, std::uint64_t> error_kinds;
   std::map<std::string, std::string> first_error;  ///< kind -> the first message of that kind

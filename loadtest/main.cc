@@ -8,8 +8,8 @@
 #include <iostream>
 #include <stdexcept>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "loadtest/compare.h"
 #include "loadtest/load_engine.h"
@@ -52,7 +52,8 @@ void parse_target(const std::string& text, LoadOptions& load) {
     throw std::invalid_argument(fmt::format("--target: expected HOST:PORT, got '{}'", text));
   }
   std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const int port = std::atoi(text.c_str() + colon + 1);
   if (port < 1 || port > 65535) throw std::invalid_argument("--target: port must be 1-65535");
   load.host = host.empty() ? "127.0.0.1" : host;
@@ -83,8 +84,9 @@ int run(const LoadOptions& load, WorkloadOptions work, const std::string& mix, b
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"srv-loadtest: load a server (echo, http, resp, or a request template) and "
-               "verify every reply; `compare` runs srv under each strategy side by side"};
+  CLI::App app{
+      "srv-loadtest: load a server (echo, http, resp, or a request template) and "
+      "verify every reply; `compare` runs srv under each strategy side by side"};
   LoadOptions load;
   WorkloadOptions work;
   std::string target = "127.0.0.1:7000", duration = "10s", warmup = "1s", ramp = "0s",
@@ -98,20 +100,25 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-t,--threads", load.threads, "load threads (one event loop each)")
       ->capture_default_str();
-  app.add_option("-R,--rate", load.rate,
-                 "open loop: total requests/s, latency from the intended send time; 0 = closed loop")
+  app.add_option(
+         "-R,--rate", load.rate,
+         "open loop: total requests/s, latency from the intended send time; 0 = closed loop")
       ->capture_default_str();
-  app.add_option("-d,--duration", duration, "measured time (5, 5s, 500ms, 2m)")->capture_default_str();
+  app.add_option("-d,--duration", duration, "measured time (5, 5s, 500ms, 2m)")
+      ->capture_default_str();
   app.add_option("--warmup", warmup, "time after the ramp whose replies are not counted")
       ->capture_default_str();
   app.add_option("--ramp", ramp, "open the connections over this long")->capture_default_str();
-  app.add_option("--timeout", timeout, "a reply missing this long is an error")->capture_default_str();
+  app.add_option("--timeout", timeout, "a reply missing this long is an error")
+      ->capture_default_str();
   app.add_option("--size", work.size,
                  "payload bytes: echo message (default 64), http POST /echo body (default 0: "
                  "GET --path), resp SET value (default 3)");
-  app.add_option("--path", work.http_path, "http: GET target when --size is 0")->capture_default_str();
+  app.add_option("--path", work.http_path, "http: GET target when --size is 0")
+      ->capture_default_str();
   app.add_option("--mix", mix, "resp: command weights, e.g. ping:1,set:1,get:1 (the default)");
-  app.add_option("--keys", work.keys, "resp: key space (key:000000000000 ...)")->capture_default_str();
+  app.add_option("--keys", work.keys, "resp: key space (key:000000000000 ...)")
+      ->capture_default_str();
   app.add_option("--request", work.request_template, "template: request bytes (\\r \\n \\xHH)");
   app.add_option("--expect", work.expected_reply, "template: the exact reply to each request");
   app.add_flag("--json", json, "print the result as JSON on stdout (the summary goes to stderr)");
@@ -123,17 +130,22 @@ int main(int argc, char** argv) {
   compare->add_option("--srv", cmp.srv, "the srv binary (default: beside srv-loadtest)");
   compare->add_option("-o,--out", cmp.out, "report folder")->required();
   compare->add_option("--strategies", cmp.strategies, "default: all")->delimiter(',');
-  compare->add_option("-P,--protocol", cmp.protocol, "protocol of the scenario")->capture_default_str();
+  compare->add_option("-P,--protocol", cmp.protocol, "protocol of the scenario")
+      ->capture_default_str();
   compare->add_option("-c,--connections", cmp.connections, "connection counts")
-      ->delimiter(',')->capture_default_str();
-  compare->add_option("--pipeline", cmp.pipelines, "pipeline depths")->delimiter(',')
+      ->delimiter(',')
+      ->capture_default_str();
+  compare->add_option("--pipeline", cmp.pipelines, "pipeline depths")
+      ->delimiter(',')
       ->capture_default_str();
   compare->add_option("--size", cmp.sizes, "payload sizes (-1: protocol default)")->delimiter(',');
   compare->add_option("--mix", cmp.mix, "resp command mix");
   compare->add_option("-t,--threads", cmp.threads, "load threads")->capture_default_str();
-  compare->add_option("-d,--duration", cmp_duration, "measured time per point")->capture_default_str();
+  compare->add_option("-d,--duration", cmp_duration, "measured time per point")
+      ->capture_default_str();
   compare->add_option("--warmup", cmp_warmup, "warm-up per point")->capture_default_str();
-  compare->add_option("--ramp", cmp_ramp, "ramp per point (default: 0.2s per 1000 connections, max 2s)");
+  compare->add_option("--ramp", cmp_ramp,
+                      "ramp per point (default: 0.2s per 1000 connections, max 2s)");
   compare->add_option("--srv-arg", cmp.srv_args, "one more argument for every srv (repeatable)");
 
   try {

@@ -16,7 +16,8 @@ enum class Command { kPing, kSet, kGet };
 ReplyCheck bad(std::string_view expected, std::string_view in) {
   const std::size_t eol = in.find("\r\n");
   return {0, ReplyStatus::kBad,
-          fmt::format("resp: expected {}, got {:?}", expected, in.substr(0, std::min(eol, std::size_t{80})))};
+          fmt::format("resp: expected {}, got {:?}", expected,
+                      in.substr(0, std::min(eol, std::size_t{80})))};
 }
 
 // Checks that `in` starts with `want`; incomplete while it is a prefix of it.
@@ -31,8 +32,12 @@ class RespConversation : public Conversation {
  public:
   RespConversation(const std::vector<Command>& cycle, const std::string& value,
                    const std::string& bulk_reply, std::uint64_t keys, std::uint64_t index)
-      : cycle_(cycle), value_(value), bulk_reply_(bulk_reply), keys_(keys),
-        next_(index % cycle.size()), rng_(index * 0x9E3779B97F4A7C15ULL + 1) {}
+      : cycle_(cycle),
+        value_(value),
+        bulk_reply_(bulk_reply),
+        keys_(keys),
+        next_(index % cycle.size()),
+        rng_(index * 0x9E3779B97F4A7C15ULL + 1) {}
 
   void write_request(std::string& out) override {
     const Command command = cycle_[next_];
@@ -58,8 +63,12 @@ class RespConversation : public Conversation {
   ReplyCheck check_reply(std::string_view in) override {
     ReplyCheck check;
     switch (outstanding_.front()) {
-      case Command::kPing: check = expect_exact(in, "+PONG\r\n"); break;
-      case Command::kSet: check = expect_exact(in, "+OK\r\n"); break;
+      case Command::kPing:
+        check = expect_exact(in, "+PONG\r\n");
+        break;
+      case Command::kSet:
+        check = expect_exact(in, "+OK\r\n");
+        break;
       case Command::kGet:
         // A key nobody has SET yet answers nil; any other reply must be the value SET writes.
         if (in.size() < 2) return {};  // nil and a value look alike until the second byte
@@ -96,7 +105,7 @@ class RespWorkload : public Workload {
       : value_(size, 'x'), keys_(options.keys) {
     mix_ = options.mix.empty() ? parse_mix("ping:1,set:1,get:1") : options.mix;
     for (const MixEntry& entry : mix_) {
-      const Command c = entry.command == "ping" ? Command::kPing
+      const Command c = entry.command == "ping"  ? Command::kPing
                         : entry.command == "set" ? Command::kSet
                                                  : Command::kGet;
       cycle_.insert(cycle_.end(), entry.weight, c);
@@ -110,7 +119,8 @@ class RespWorkload : public Workload {
   std::size_t size() const override { return value_.size(); }
   std::string mix() const override {
     std::string text;
-    for (const MixEntry& e : mix_) text += fmt::format("{}{}:{}", text.empty() ? "" : ",", e.command, e.weight);
+    for (const MixEntry& e : mix_)
+      text += fmt::format("{}{}:{}", text.empty() ? "" : ",", e.command, e.weight);
     return text;
   }
 

@@ -22,16 +22,17 @@ struct RunResult {
   std::string protocol;  ///< echo, http, resp or template
   std::string target;    ///< HOST:PORT
   int connections = 0;
-  int pipeline = 1;      ///< requests in flight per connection
+  int pipeline = 1;  ///< requests in flight per connection
   int threads = 1;
-  double rate = 0;       ///< requests/s of the open loop; 0 = closed loop
-  std::size_t size = 0;  ///< echo message, http POST body or resp value size in bytes
-  std::string mix;       ///< resp command mix, e.g. "ping:1,set:1,get:1"
-  double seconds = 0;    ///< measured time (after warm-up)
+  double rate = 0;             ///< requests/s of the open loop; 0 = closed loop
+  std::size_t size = 0;        ///< echo message, http POST body or resp value size in bytes
+  std::string mix;             ///< resp command mix, e.g. "ping:1,set:1,get:1"
+  double seconds = 0;          ///< measured time (after warm-up)
   std::uint64_t requests = 0;  ///< replies received and verified during the measured time
   std::uint64_t errors = 0;    ///< wrong replies, missing replies, failed connects, ...
-  std::map<std::string, std::uint64_t> error_kinds;  ///< errors by kind ("connect", "bad reply", ...)
-  std::map<std::string, std::string> first_errors;   ///< kind -> the first message of that kind
+  std::map<std::string, std::uint64_t>
+      error_kinds;  ///< errors by kind ("connect", "bad reply", ...)
+  std::map<std::string, std::string> first_errors;  ///< kind -> the first message of that kind
   std::uint64_t bytes_sent = 0, bytes_received = 0;
   double rps = 0;  ///< requests / seconds
   LatencySummary latency;
@@ -39,9 +40,9 @@ struct RunResult {
 
 /// One reading of a process tree from /proc.
 struct ProcessSample {
-  double cpu_seconds = 0;          ///< user+system of live tasks plus reaped children
-  std::uint64_t rss_bytes = 0;     ///< sum of VmRSS (counts shared pages once per process)
-  std::uint64_t pss_bytes = 0;     ///< sum of Pss (shared pages split between sharers)
+  double cpu_seconds = 0;       ///< user+system of live tasks plus reaped children
+  std::uint64_t rss_bytes = 0;  ///< sum of VmRSS (counts shared pages once per process)
+  std::uint64_t pss_bytes = 0;  ///< sum of Pss (shared pages split between sharers)
   int processes = 0;
   int threads = 0;
   std::uint64_t context_switches = 0;  ///< voluntary + involuntary, of live tasks
@@ -49,9 +50,9 @@ struct ProcessSample {
 
 /// What the server used during one run of a scenario.
 struct ServerUsage {
-  double cpu_seconds = 0;         ///< during the measured time
-  std::uint64_t idle_pss_bytes = 0;   ///< before any client connected
-  std::uint64_t peak_pss_bytes = 0;   ///< highest reading under load
+  double cpu_seconds = 0;            ///< during the measured time
+  std::uint64_t idle_pss_bytes = 0;  ///< before any client connected
+  std::uint64_t peak_pss_bytes = 0;  ///< highest reading under load
   std::uint64_t peak_rss_bytes = 0;
   int peak_processes = 0;
   int peak_threads = 0;
@@ -61,9 +62,9 @@ struct ServerUsage {
 /// One cell of the compare matrix.
 struct ComparePoint {
   std::string strategy;
-  RunResult run;             ///< the scenario (always filled) and, unless skipped, its outcome
+  RunResult run;  ///< the scenario (always filled) and, unless skipped, its outcome
   ServerUsage server;
-  std::string skipped;       ///< why the point was not run ("select: above FD_SETSIZE"), or empty
+  std::string skipped;  ///< why the point was not run ("select: above FD_SETSIZE"), or empty
 };
 
 /// Everything `srv-loadtest compare` measured in one invocation.

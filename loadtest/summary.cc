@@ -17,21 +17,22 @@ std::string format_live(const LiveTick& tick) {
 }
 
 std::string format_summary(const RunResult& run) {
-  std::string out = fmt::format(
-      "{} on {}: {} connections, pipeline {}, {} thread(s), {}, {} bytes{}\n", run.protocol,
-      run.target, run.connections, run.pipeline, run.threads,
-      run.rate > 0 ? fmt::format("open loop at {:.0f} req/s", run.rate) : std::string("closed loop"),
-      run.size, run.mix.empty() ? "" : ", mix " + run.mix);
+  std::string out =
+      fmt::format("{} on {}: {} connections, pipeline {}, {} thread(s), {}, {} bytes{}\n",
+                  run.protocol, run.target, run.connections, run.pipeline, run.threads,
+                  run.rate > 0 ? fmt::format("open loop at {:.0f} req/s", run.rate)
+                               : std::string("closed loop"),
+                  run.size, run.mix.empty() ? "" : ", mix " + run.mix);
   out += fmt::format("  {} requests in {:.2f}s, {:.2f} MB read, {:.2f} MB written\n", run.requests,
                      run.seconds, static_cast<double>(run.bytes_received) / 1e6,
                      static_cast<double>(run.bytes_sent) / 1e6);
   out += fmt::format("  Requests/sec: {:.2f}\n", run.rps);
   const LatencySummary& l = run.latency;
-  out += fmt::format(
-      "  Latency{}: mean {}  p50 {}  p90 {}  p99 {}  p99.9 {}  p99.99 {}  max {}\n",
-      run.rate > 0 ? " (from the intended send time)" : "", format_latency(l.mean_us),
-      format_latency(l.p50_us), format_latency(l.p90_us), format_latency(l.p99_us),
-      format_latency(l.p999_us), format_latency(l.p9999_us), format_latency(l.max_us));
+  out +=
+      fmt::format("  Latency{}: mean {}  p50 {}  p90 {}  p99 {}  p99.9 {}  p99.99 {}  max {}\n",
+                  run.rate > 0 ? " (from the intended send time)" : "", format_latency(l.mean_us),
+                  format_latency(l.p50_us), format_latency(l.p90_us), format_latency(l.p99_us),
+                  format_latency(l.p999_us), format_latency(l.p9999_us), format_latency(l.max_us));
   out += fmt::format("  Errors: {}\n", run.errors);
   for (const auto& [kind, n] : run.error_kinds) {
     const auto first = run.first_errors.find(kind);

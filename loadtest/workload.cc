@@ -132,11 +132,21 @@ std::string decode_escapes(std::string_view text) {
     }
     const char c = text[++i];
     switch (c) {
-      case 'r': out += '\r'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case 'x':
         if (i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
@@ -145,7 +155,8 @@ std::string decode_escapes(std::string_view text) {
           break;
         }
         throw std::invalid_argument("\\x needs two hex digits");
-      default: throw std::invalid_argument(fmt::format("unknown escape \\{}", c));
+      default:
+        throw std::invalid_argument(fmt::format("unknown escape \\{}", c));
     }
   }
   return out;

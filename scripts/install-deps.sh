@@ -12,6 +12,7 @@ packages=(
   libgtest-dev      # the test suite
   libboost-dev      # Boost.Interprocess containers of the resp keyspace (header-only)
   nlohmann-json3-dev  # srv-loadtest's --json output and results.json
+  gnuplot-nox       # plots of srv-loadtest compare
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(
@@ -20,6 +21,7 @@ if [[ "${1:-}" == "--test" ]]; then
     curl wrk              # HTTP clients of tests/integration/http.sh
     clang libclang-rt-14-dev  # libFuzzer and sanitizers for tests/fuzz/run.sh
     redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
+    libxml2-utils         # xmllint: the report test checks the SVGs
   )
 fi
 

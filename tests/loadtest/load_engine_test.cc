@@ -60,7 +60,8 @@ class MisbehavingServer {
     while (wait_readable(listener_, stop)) {
       const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
-      if (began == std::chrono::steady_clock::time_point{}) began = std::chrono::steady_clock::now();
+      if (began == std::chrono::steady_clock::time_point{})
+        began = std::chrono::steady_clock::now();
       char buf[4096];
       for (int reads = 1; wait_readable(fd, stop); ++reads) {
         const ssize_t n = read(fd, buf, sizeof buf);

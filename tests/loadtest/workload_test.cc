@@ -103,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(
         ReplyCase{"http_headers_any_case", options("http"), 1,
                   "HTTP/1.0 200 OK\r\ncontent-length:  2 \r\nX: y\r\n\r\nhi", "ok"},
         ReplyCase{"http_404", options("http"), 1,
-                  "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "bad: http: \"HTTP/1.1 404"},
+                  "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+                  "bad: http: \"HTTP/1.1 404"},
         ReplyCase{"http_no_length", options("http"), 1, "HTTP/1.1 200 OK\r\n\r\n",
                   "bad: http: reply without Content-Length"},
         ReplyCase{"http_chunked", options("http"), 1,
@@ -121,14 +122,16 @@ INSTANTIATE_TEST_SUITE_P(
         ReplyCase{"resp_error", options("resp", 3, "set:1"), 1, "-ERR unknown command\r\n",
                   "bad: resp: expected \"+OK\\r\\n\", got \"-ERR unknown command\""},
         ReplyCase{"resp_ping_wrong", options("resp", 3, "ping:1"), 1, "+PANG\r\n", "bad: resp"},
-        ReplyCase{"template", [] {
+        ReplyCase{"template",
+                  [] {
                     WorkloadOptions o = options("template");
                     o.request_template = "hi\\n";
                     o.expected_reply = "HI\\n";
                     return o;
                   }(),
                   2, "HI\nHI\n", "ok"},
-        ReplyCase{"template_wrong", [] {
+        ReplyCase{"template_wrong",
+                  [] {
                     WorkloadOptions o = options("template");
                     o.request_template = "hi\\n";
                     o.expected_reply = "HI\\n";
