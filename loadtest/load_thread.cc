@@ -208,7 +208,9 @@ bool LoadThread::read_replies(Conn& c, std::int64_t now) {
       return false;
     }
     const auto got = static_cast<std::size_t>(n);
-    stats_.bytes_received.fetch_add(got, std::memory_order_relaxed);
+    if (now >= schedule_.measure_start) {
+      stats_.bytes_received.fetch_add(got, std::memory_order_relaxed);  // same window as replies
+    }
     std::size_t consumed = 0;
     if (c.in.empty()) {
       // The usual case: whole replies in one read, checked where they landed, never copied.
@@ -277,7 +279,9 @@ bool LoadThread::flush(Conn& c) {
         ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
     if (n > 0) {
       c.out_sent += static_cast<std::size_t>(n);
-      stats_.bytes_sent.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+      if (now_ns() >= schedule_.measure_start) {
+        stats_.bytes_sent.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+      }
     } else if (errno == EAGAIN) {
       want_write(c, true);
       return true;
