@@ -2,11 +2,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <ctime>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -54,48 +52,38 @@ std::string first_line(const std::string& text) {
   return line.empty() ? "refused by srv --check-config" : line;
 }
 
-// Samples the tree every kSampleEvery seconds for the peaks, and at the start and near the end
-// of the measured time for CPU and context switches, scaled to the whole measured time. The end
-// reading is taken early on purpose: reading /proc takes milliseconds, and once the clients
-// close, a server's connection threads or children exit and their context switches are gone.
+// Reads the server's tree at the start and near the end of the measured time (CPU and context
+// switches, scaled to the whole measured time), and in between as often as a full reading
+// allows (the peaks of memory, processes and threads). The end reading is taken early on
+// purpose: reading /proc takes a while, and once the clients close, a server's connection
+// threads or children exit and their context switches are gone.
 class UsageWatcher {
  public:
+  using Clock = std::chrono::steady_clock;
+  using Seconds = std::chrono::duration<double>;
+
   UsageWatcher(pid_t root, double measure_after, double measure_for) : sampler_(root) {
     usage_.idle_pss_bytes = sampler_.sample().pss_bytes;
-    using Seconds = std::chrono::duration<double>;
-    const auto measure_at = std::chrono::steady_clock::now() + Seconds(measure_after);
-    const auto end_at = measure_at + Seconds(measure_for - std::min(0.2, measure_for / 4));
-    thread_ = std::jthread([this, measure_at, end_at, measure_for](std::stop_token stop) {
-      std::optional<ProcessSample> start;
-      std::chrono::steady_clock::time_point started;
-      for (;;) {
-        const auto now = std::chrono::steady_clock::now();
-        const ProcessSample s = sampler_.sample();
-        if (!start && now >= measure_at) {
-          start = s;
-          started = now;
-        }
-        if (now >= end_at || stop.stop_requested()) {
-          const double scale = start ? measure_for / Seconds(now - started).count() : 0;
-          if (start && std::isfinite(scale)) {
-            usage_.cpu_seconds = std::max(0.0, s.cpu_seconds - start->cpu_seconds) * scale;
-            usage_.context_switches = static_cast<std::uint64_t>(
-                static_cast<double>(s.context_switches > start->context_switches
-                                        ? s.context_switches - start->context_switches
-                                        : 0) *
-                scale);
-          }
-          return;
-        }
-        usage_.peak_pss_bytes = std::max(usage_.peak_pss_bytes, s.pss_bytes);
-        usage_.peak_rss_bytes = std::max(usage_.peak_rss_bytes, s.rss_bytes);
-        usage_.peak_processes = std::max(usage_.peak_processes, s.processes);
-        usage_.peak_threads = std::max(usage_.peak_threads, s.threads);
-        auto wake = now + Seconds(kSampleEvery);
-        wake = std::min(wake, start ? end_at : measure_at);
-        while (!stop.stop_requested() && std::chrono::steady_clock::now() < wake) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
+    const Clock::time_point measure_at = Clock::now() + to_clock(measure_after);
+    const Clock::time_point end_at =
+        measure_at + to_clock(measure_for - std::min(0.2, measure_for / 4));
+    thread_ = std::jthread([=, this](std::stop_token stop) {
+      sleep_until(measure_at, stop);
+      const auto [started, start] = timed_sample(false);
+      Clock::duration full_reading{0};
+      while (!stop.stop_requested() && Clock::now() + full_reading < end_at) {
+        const auto before = Clock::now();
+        note_peaks(sampler_.sample(true));
+        full_reading = Clock::now() - before;
+        sleep_until(std::min(end_at - full_reading, Clock::now() + to_clock(kSampleEvery)), stop);
+      }
+      sleep_until(end_at, stop);
+      const auto [ended, end] = timed_sample(false);
+      const double scale = measure_for / std::max(1e-3, Seconds(ended - started).count());
+      usage_.cpu_seconds = std::max(0.0, end.cpu_seconds - start.cpu_seconds) * scale;
+      if (end.context_switches > start.context_switches) {
+        usage_.context_switches = static_cast<std::uint64_t>(
+            static_cast<double>(end.context_switches - start.context_switches) * scale);
       }
     });
   }
@@ -107,6 +95,29 @@ class UsageWatcher {
   }
 
  private:
+  static Clock::duration to_clock(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(Seconds(seconds));
+  }
+  static void sleep_until(Clock::time_point when, const std::stop_token& stop) {
+    while (!stop.stop_requested() && Clock::now() < when) {
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(when - Clock::now(), std::chrono::milliseconds(5)));
+    }
+  }
+  // A reading and the moment it stands for: the middle of the time it took.
+  std::pair<Clock::time_point, ProcessSample> timed_sample(bool memory) {
+    const auto before = Clock::now();
+    ProcessSample s = sampler_.sample(memory);
+    note_peaks(s);
+    return {before + (Clock::now() - before) / 2, s};
+  }
+  void note_peaks(const ProcessSample& s) {
+    usage_.peak_pss_bytes = std::max(usage_.peak_pss_bytes, s.pss_bytes);
+    usage_.peak_rss_bytes = std::max(usage_.peak_rss_bytes, s.rss_bytes);
+    usage_.peak_processes = std::max(usage_.peak_processes, s.processes);
+    usage_.peak_threads = std::max(usage_.peak_threads, s.threads);
+  }
+
   ProcessTreeSampler sampler_;
   ServerUsage usage_;
   std::jthread thread_;

@@ -32,9 +32,9 @@ struct RunResult {
   std::uint64_t errors = 0;    ///< wrong replies, missing replies, failed connects, ...
   std::map<std::string, std::uint64_t>
       error_kinds;  ///< errors by kind ("connect", "bad reply", ...)
-  std::map<std::string, std::string> first_errors;  ///< kind -> the first message of that kind
+  std::map<std::string, std::string> first_errors;   ///< kind -> the first message of that kind
   std::uint64_t bytes_sent = 0, bytes_received = 0;  ///< during the measured time
-  double rps = 0;  ///< requests / seconds
+  double rps = 0;                                    ///< requests / seconds
   LatencySummary latency;
 };
 
