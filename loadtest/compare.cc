@@ -38,9 +38,13 @@ std::vector<std::string> list_strategies(const std::string& srv) {
 // them; a size the strategy refuses makes the point "skipped" with srv's own reason.
 std::vector<std::string> srv_command(const CompareOptions& o, const std::string& strategy,
                                      int connections, int port) {
+  // A client that reconnects after each reply opens its next connection before the server has
+  // seen the last one close, so such a run needs room for both.
+  const int max_connections =
+      (o.requests_per_connection > 0 ? 2 * connections : connections) + kSlack;
   std::vector<std::string> argv{o.srv, "--strategy=" + strategy, "--protocol=" + o.protocol,
                                 fmt::format("--listen=127.0.0.1:{}", port),
-                                fmt::format("--max-connections={}", connections + kSlack)};
+                                fmt::format("--max-connections={}", max_connections)};
   if (strategy == "prefork") argv.push_back(fmt::format("--workers={}", connections));
   if (strategy == "threadpool") argv.push_back(fmt::format("--threads={}", connections));
   argv.insert(argv.end(), o.srv_args.begin(), o.srv_args.end());
@@ -159,6 +163,7 @@ bool run_point(const CompareOptions& o, ComparePoint& point, const std::string& 
   load.duration = o.duration;
   load.warmup = o.warmup;
   load.ramp = ramp_for(o, point.run.connections);
+  load.requests_per_connection = o.requests_per_connection;
   WorkloadOptions work;
   work.protocol = o.protocol;
   work.size = static_cast<long>(point.run.size);

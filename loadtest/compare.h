@@ -16,9 +16,10 @@ struct CompareOptions {
   std::string protocol = "http";
   std::vector<int> connections{1, 64, 1000, 10000};
   std::vector<int> pipelines{1, 16};
-  std::vector<long> sizes{-1};  ///< -1: the protocol's default payload
-  std::string mix;              ///< resp command mix
-  int threads = 1;              ///< load threads
+  std::vector<long> sizes{-1};      ///< -1: the protocol's default payload
+  std::string mix;                  ///< resp command mix
+  int requests_per_connection = 0;  ///< 0: keep-alive
+  int threads = 1;                  ///< load threads
   double duration = 5;
   double warmup = 1;
   double ramp = -1;                   ///< -1: 0.2 s per 1000 connections, at most 2 s

@@ -138,6 +138,7 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
   result.rate = options.rate;
   result.size = workload.size();
   result.mix = workload.mix();
+  result.requests_per_connection = options.requests_per_connection;
   result.seconds = std::max(0.0, static_cast<double>(stopped - schedule.measure_start) / kSecond);
   for (auto& t : threads) {
     ThreadStats& s = t->stats();

@@ -27,6 +27,7 @@ struct LoadOptions {
   double warmup = 1;          ///< seconds after the ramp whose replies are not counted
   double ramp = 0;            ///< seconds over which connections are opened
   double reply_timeout = 10;  ///< a connection waiting longer than this for a reply is an error
+  int requests_per_connection = 0;  ///< close and reopen after this many replies; 0 = never
 };
 
 /// Once a second during the run, on the thread that called run_load.

@@ -50,6 +50,8 @@ struct LoadThread::Conn {
   std::deque<std::int64_t> due;  // when each outstanding request was due (= sent, closed loop)
   std::int64_t next_due = 0;     // open loop: the next request's slot in the schedule
   std::int64_t waiting_since = 0;
+  int sent_here = 0;      // requests sent on this connection since it opened
+  int answered_here = 0;  // and replies received
 };
 
 LoadThread::LoadThread(const LoadOptions& options, const Endpoint& endpoint,
@@ -162,7 +164,7 @@ void LoadThread::on_connected(Conn& c, std::int64_t now) {
   c.writing = false;
   stats_.open.fetch_add(1, std::memory_order_relaxed);
   if (interval_ns_ == 0) {
-    for (int i = 0; i < options_.pipeline; ++i) send_request(c, now);
+    for (int i = 0; i < options_.pipeline && may_send(c); ++i) send_request(c, now);
   } else {
     // Spread the connections' schedules over one interval so the rate is even, not bursty.
     c.next_due = now + interval_ns_ * static_cast<std::int64_t>(c.index) / options_.connections;
@@ -248,7 +250,12 @@ bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consum
     }
     c.due.pop_front();
     c.waiting_since = now;
-    if (interval_ns_ == 0) send_request(c, now);
+    if (++c.answered_here == options_.requests_per_connection) {
+      if (counted) stats_.requests.fetch_add(counted, std::memory_order_relaxed);
+      close_conn(c, now);  // done with it, as a client that opens a connection per request
+      return false;
+    }
+    if (interval_ns_ == 0 && may_send(c)) send_request(c, now);
   }
   if (counted) stats_.requests.fetch_add(counted, std::memory_order_relaxed);
   return true;
@@ -256,18 +263,23 @@ bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consum
 
 void LoadThread::send_due(Conn& c, std::int64_t now) {
   const auto window = static_cast<std::size_t>(options_.pipeline);
-  while (c.due.size() < window && c.next_due <= now) {
+  while (c.due.size() < window && c.next_due <= now && may_send(c)) {
     send_request(c, c.next_due);
     c.next_due += interval_ns_;
   }
   // A full window waits for a reply (which calls send_due); otherwise wake at the next slot.
-  if (c.due.size() < window && !c.send_timer) {
+  if (c.due.size() < window && !c.send_timer && may_send(c)) {
     timers_.push({c.next_due, c.slot, Event::kSend});
     c.send_timer = true;
   }
 }
 
+bool LoadThread::may_send(const Conn& c) const {
+  return options_.requests_per_connection == 0 || c.sent_here < options_.requests_per_connection;
+}
+
 void LoadThread::send_request(Conn& c, std::int64_t due) {
+  ++c.sent_here;
   if (c.due.empty()) c.waiting_since = due;
   c.conversation->write_request(c.out);
   c.due.push_back(due);
@@ -324,6 +336,7 @@ void LoadThread::close_conn(Conn& c, std::int64_t reconnect_at) {
   c.out.clear();
   c.out_sent = 0;
   c.due.clear();
+  c.sent_here = c.answered_here = 0;
   c.conversation->reset();
   if (reconnect_at < schedule_.end) timers_.push({reconnect_at, c.slot, Event::kConnect});
 }

@@ -77,6 +77,7 @@ class LoadThread {
   bool check_replies(Conn& c, std::string_view in, std::size_t& consumed, std::int64_t now);
   void send_due(Conn& c, std::int64_t now);
   void send_request(Conn& c, std::int64_t intended);
+  bool may_send(const Conn& c) const;
   bool flush(Conn& c);
   void fail(Conn& c, const std::string& kind, const std::string& message, std::int64_t now);
   void close_conn(Conn& c, std::int64_t reconnect_at);

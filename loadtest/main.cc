@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
   app.add_option("--ramp", ramp, "open the connections over this long")->capture_default_str();
   app.add_option("--timeout", timeout, "a reply missing this long is an error")
       ->capture_default_str();
+  app.add_option("--requests-per-connection", load.requests_per_connection,
+                 "close and reopen a connection after this many replies; 0 = keep it open")
+      ->capture_default_str();
   app.add_option("--size", work.size,
                  "payload bytes: echo message (default 64), http POST /echo body (default 0: "
                  "GET --path), resp SET value (default 3)");
@@ -140,6 +143,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   compare->add_option("--size", cmp.sizes, "payload sizes (-1: protocol default)")->delimiter(',');
   compare->add_option("--mix", cmp.mix, "resp command mix");
+  compare->add_option("--requests-per-connection", cmp.requests_per_connection,
+                      "close and reopen after this many replies; 0 = keep-alive");
   compare->add_option("-t,--threads", cmp.threads, "load threads")->capture_default_str();
   compare->add_option("-d,--duration", cmp_duration, "measured time per point")
       ->capture_default_str();

@@ -505,6 +505,7 @@ nlohmann::json to_json(const RunResult& run) {
       {"rate", run.rate},
       {"size", run.size},
       {"mix", run.mix},
+      {"requests_per_connection", run.requests_per_connection},
       {"seconds", run.seconds},
       {"requests", run.requests},
       {"errors", run.errors},

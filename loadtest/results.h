@@ -24,12 +24,13 @@ struct RunResult {
   int connections = 0;
   int pipeline = 1;  ///< requests in flight per connection
   int threads = 1;
-  double rate = 0;             ///< requests/s of the open loop; 0 = closed loop
-  std::size_t size = 0;        ///< echo message, http POST body or resp value size in bytes
-  std::string mix;             ///< resp command mix, e.g. "ping:1,set:1,get:1"
-  double seconds = 0;          ///< measured time (after warm-up)
-  std::uint64_t requests = 0;  ///< replies received and verified during the measured time
-  std::uint64_t errors = 0;    ///< wrong replies, missing replies, failed connects, ...
+  double rate = 0;                  ///< requests/s of the open loop; 0 = closed loop
+  std::size_t size = 0;             ///< echo message, http POST body or resp value size in bytes
+  std::string mix;                  ///< resp command mix, e.g. "ping:1,set:1,get:1"
+  int requests_per_connection = 0;  ///< a new connection after this many replies; 0 = keep-alive
+  double seconds = 0;               ///< measured time (after warm-up)
+  std::uint64_t requests = 0;       ///< replies received and verified during the measured time
+  std::uint64_t errors = 0;         ///< wrong replies, missing replies, failed connects, ...
   std::map<std::string, std::uint64_t>
       error_kinds;  ///< errors by kind ("connect", "bad reply", ...)
   std::map<std::string, std::string> first_errors;   ///< kind -> the first message of that kind

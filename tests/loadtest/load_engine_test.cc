@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -44,6 +45,7 @@ class MisbehavingServer {
     close(listener_);
   }
   std::uint16_t port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
 
  private:
   bool wait_readable(int fd, const std::stop_token& stop) {
@@ -60,6 +62,7 @@ class MisbehavingServer {
     while (wait_readable(listener_, stop)) {
       const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
+      ++accepted_;
       if (began == std::chrono::steady_clock::time_point{})
         began = std::chrono::steady_clock::now();
       char buf[4096];
@@ -82,6 +85,7 @@ class MisbehavingServer {
   int hang_up_after_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
+  std::atomic<int> accepted_{0};
   std::jthread thread_;
 };
 
@@ -135,6 +139,22 @@ TEST(LoadEngine, HangUpsWithRepliesOutstandingAreErrorsAndConnectionsReopen) {
   EXPECT_GT(r.error_kinds.count("closed"), 0u);
   EXPECT_GT(r.errors, 1u) << "the connection was reopened after each hang-up";
   EXPECT_GT(r.requests, 4u);
+}
+
+TEST(LoadEngine, RequestsPerConnectionOpensANewConnectionEachTime) {
+  MisbehavingServer server(0ms, 0ms);
+  LoadOptions o;
+  o.port = server.port();
+  o.connections = 1;
+  o.duration = 0.5;
+  o.warmup = 0;
+  o.requests_per_connection = 1;
+  WorkloadOptions w;
+  w.protocol = "echo";
+  const RunResult r = run_load(o, *make_workload(w), {});
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_GT(r.requests, 20u);
+  EXPECT_GE(server.accepted(), static_cast<int>(r.requests)) << "one connection per request";
 }
 
 TEST(LoadEngine, NoServerIsConnectErrorsNotACrash) {
