@@ -211,6 +211,7 @@ struct Case {
   std::string strategy;
   std::string protocol;
   srv::Overflow overflow;
+  bool forks = false;  ///< connections are served in child processes
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
@@ -236,7 +237,7 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (const srv::StrategyInfo& strategy : srv::strategy_registry()) {
     for (const std::string& protocol : protocols) {
-      cases.push_back({std::string(strategy.name), protocol, strategy.overflow});
+      cases.push_back({std::string(strategy.name), protocol, strategy.overflow, strategy.forks});
     }
   }
   return cases;
@@ -798,6 +799,39 @@ TEST_P(ConformanceTest, NoZombiesOrLeakedThreadsAfterManyConnections) {
   EXPECT_TRUE(poll_until([&] { return count_live_children(pid) <= children; }, 2s))
       << "child processes: " << count_live_children(pid) << " after " << kConnections
       << " connections, " << children << " after the first";
+  EXPECT_TRUE(server_->running());
+}
+
+// ---- 8. Crash isolation ----------------------------------------------------------------------
+
+// A strategy that serves connections in child processes loses only the connection whose process
+// dies: the other clients go on, and new connections are served (prefork replaces the worker).
+// The strategies that serve every connection in one process have no such isolation, by design.
+TEST_P(ConformanceTest, AKilledServingProcessTakesOnlyItsConnection) {
+  if (!GetParam().forks) {
+    GTEST_SKIP() << GetParam().strategy
+                 << " serves every connection in one process: a crash takes all of them";
+  }
+  ASSERT_NO_FATAL_FAILURE(start_server(options_for_capacity(4)));
+  std::mt19937_64 rng(9);
+  std::vector<UniqueFd> clients;
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(2, rng, clients));
+  std::vector<pid_t> children;
+  for (const ProcInfo& child : live_children()) children.push_back(child.pid);
+  const pid_t victim = srv::test::process_serving(clients[0].get(), children);
+  ASSERT_GT(victim, 0) << "no child of srv holds the server end of the first client";
+  ASSERT_NE(victim, srv::test::process_serving(clients[1].get(), children));
+
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  std::string got;
+  EXPECT_EQ(expect_closed_by_peer(clients[0].get(), 5s, &got), "")
+      << "the killed process's client must see its connection end";
+  EXPECT_EQ(random_exchange(clients[1].get(), rng, 5000), "")
+      << "the other client must be served as if nothing happened";
+  std::string error;
+  UniqueFd fresh = connect_served(5s, error);
+  ASSERT_TRUE(fresh.valid()) << "no new connection served after the kill: " << error;
+  EXPECT_EQ(random_exchange(fresh.get(), rng, 5000), "");
   EXPECT_TRUE(server_->running());
 }
 

@@ -554,6 +554,50 @@ std::vector<ProcInfo> all_processes() {
 
 }  // namespace
 
+pid_t process_serving(int client_fd, const std::vector<pid_t>& candidates) {
+  sockaddr_in client{}, server{};
+  socklen_t len = sizeof client;
+  getsockname(client_fd, reinterpret_cast<sockaddr*>(&client), &len);
+  len = sizeof server;
+  getpeername(client_fd, reinterpret_cast<sockaddr*>(&server), &len);
+  // The server end: local port = the server's, remote port = the client's. Its inode names the
+  // socket in every /proc/PID/fd that holds it.
+  const auto port_of = [](const std::string& address) {
+    return static_cast<std::uint16_t>(
+        std::stoul(address.substr(address.find(':') + 1), nullptr, 16));
+  };
+  std::string inode;
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the header
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, node;
+    fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> node;
+    if (port_of(local) == ntohs(server.sin_port) && port_of(remote) == ntohs(client.sin_port)) {
+      inode = node;
+      break;
+    }
+  }
+  if (inode.empty() || inode == "0") return 0;
+  const std::string wanted = "socket:[" + inode + "]";
+  for (pid_t pid : candidates) {
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    DIR* fds = opendir(dir.c_str());
+    if (!fds) continue;
+    bool found = false;
+    while (dirent* entry = readdir(fds)) {
+      char target[64] = {};
+      const std::string link = dir + "/" + entry->d_name;
+      if (readlink(link.c_str(), target, sizeof target - 1) > 0 && wanted == target) found = true;
+    }
+    closedir(fds);
+    if (found) return pid;
+  }
+  return 0;
+}
+
 std::vector<ProcInfo> child_processes(pid_t parent) {
   std::vector<ProcInfo> children;
   for (const ProcInfo& process : all_processes()) {

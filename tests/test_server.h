@@ -189,6 +189,10 @@ std::optional<ProcInfo> read_proc(pid_t pid);
 /// Every process whose parent is `parent` (zombies included).
 std::vector<ProcInfo> child_processes(pid_t parent);
 
+/// Which of `candidates` holds the server end of the loopback connection whose client end is
+/// `client_fd` (found through /proc/net/tcp and the candidates' /proc/PID/fd); 0 if none does.
+pid_t process_serving(int client_fd, const std::vector<pid_t>& candidates);
+
 /// Every process in process group `pgid` that has not exited (zombies excluded). A TestServer's
 /// group is its pid, and holds whatever it forked.
 std::vector<ProcInfo> live_group_members(pid_t pgid);

@@ -77,6 +77,13 @@ for strategy in $strategies; do
   done
 done
 
+# A protocol described only by a request and its reply (as for a plugin): echo's line.
+if start_srv template --strategy epoll --protocol echo --listen 127.0.0.1:0; then
+  check "template protocol: every reply verified" verified template -P template -c 4 \
+    --pipeline 4 --request 'PING\r\n' --expect 'PING\r\n'
+  stop_srv || true
+fi
+
 # Wrong replies are errors: an http workload against echo gets its own request back.
 if start_srv wrong --strategy epoll --protocol echo --listen 127.0.0.1:0; then
   rc=0
