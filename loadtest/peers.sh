@@ -3,7 +3,7 @@
 #   1. srv-loadtest vs wrk, both loading nginx (HTTP GET /, 64 connections)
 #   2. srv-loadtest vs redis-benchmark, both loading redis-server (PING, SET, GET; 50 connections)
 #   3. srv (epoll, one loop) vs nginx (one worker, `return 200`) under wrk: 64 connections, then
-#      16 pipelined requests per write (loadtest/get_pipeline.lua)
+#      16 pipelined requests per write (loadtest/pipeline.lua, GET / only)
 #   4. srv --protocol resp vs redis-server under redis-benchmark (PING, SET, GET; 50 connections),
 #      then with -P 16
 #   5. (extra, no target) srv vs nginx and srv resp vs redis-server under srv-loadtest
@@ -388,13 +388,13 @@ record() {
 }
 
 # run_wrk KEY SERVER PORT DEPTH: wrk -t1 -c64 for the duration against http://127.0.0.1:PORT/;
-# DEPTH > 1 pipelines that many GET / per write (loadtest/get_pipeline.lua).
+# DEPTH > 1 pipelines that many GET / per write (loadtest/pipeline.lua, GET / only).
 run_wrk() {
   local key=$1 server=$2 port=$3 depth=$4 raw=$out/raw/$1.txt
   local url=http://127.0.0.1:$port/
   local args=(-t1 -c"$kHttpConnections" -d"${duration}s" --timeout 5s)
   if ((depth > 1)); then
-    args+=(-s "$SCRIPT_DIR/get_pipeline.lua" "$url" -- "$depth")
+    args+=(-s "$SCRIPT_DIR/pipeline.lua" "$url" -- "$depth" get)
   else
     args+=("$url")
   fi

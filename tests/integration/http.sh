@@ -6,7 +6,7 @@
 # For every strategy that `srv --list-strategies` prints: starts `srv --strategy S --protocol http
 # --listen 127.0.0.1:0` and checks the resources, keep-alive (curl reusing one connection, also
 # for HTTP/1.0 with Connection: keep-alive), request bodies (Content-Length and chunked), HEAD,
-# 404/405/501/413, pipelining under load (wrk with tests/integration/pipeline.lua, depth 16) and
+# 404/405/501/413, pipelining under load (wrk with loadtest/pipeline.lua, depth 16) and
 # malformed or smuggling requests sent with nc (400, then the connection closes). A second server
 # per strategy, started from a config file with protocol options, checks the header timeout (408)
 # and, where the strategy refuses over capacity, the 503 refusal.
@@ -138,7 +138,7 @@ wrk_pipelined() {
   local out=$WORK/wrk.txt
   # 4 connections: prefork and threadpool serve 4 at once by default; more would wait unserved.
   if ! timeout $((kWrkSeconds + 20)) wrk -t1 -c4 -d"${kWrkSeconds}s" --timeout 5s \
-    -s "$SCRIPT_DIR/pipeline.lua" "$(url /)" -- 16 >"$out" 2>&1; then
+    -s "$SCRIPT_DIR/../../loadtest/pipeline.lua" "$(url /)" -- 16 >"$out" 2>&1; then
     echo "wrk failed:" | diag
     diag <"$out"
     return 1

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 namespace srv::loadtest {
@@ -89,14 +90,17 @@ class MisbehavingServer {
   std::jthread thread_;
 };
 
-RunResult run_echo(std::uint16_t port, double rate, double duration) {
+// One connection of 32-byte echo messages against `port`, measured from the start, with
+// `adjust` applied to the options.
+RunResult run_echo(std::uint16_t port, double duration,
+                   const std::function<void(LoadOptions&)>& adjust = {}) {
   LoadOptions o;
   o.port = port;
   o.connections = 1;
-  o.rate = rate;
   o.duration = duration;
   o.warmup = 0;
   o.reply_timeout = 5;
+  if (adjust) adjust(o);
   WorkloadOptions w;
   w.protocol = "echo";
   w.size = 32;
@@ -109,13 +113,13 @@ RunResult run_echo(std::uint16_t port, double rate, double duration) {
 // hundreds of milliseconds. Without the correction both would look like the closed loop.
 TEST(LoadEngine, OpenLoopChargesAStallToEveryRequestDueDuringIt) {
   MisbehavingServer closed_server(1000ms, 1000ms);
-  const RunResult closed = run_echo(closed_server.port(), 0, 3);
+  const RunResult closed = run_echo(closed_server.port(), 3);
   EXPECT_EQ(closed.errors, 0u);
   EXPECT_GE(closed.latency.max_us, 900e3);
   EXPECT_LT(closed.latency.p90_us, 100e3);
 
   MisbehavingServer open_server(1000ms, 1000ms);
-  const RunResult open = run_echo(open_server.port(), 1000, 3);
+  const RunResult open = run_echo(open_server.port(), 3, [](LoadOptions& o) { o.rate = 1000; });
   EXPECT_EQ(open.errors, 0u);
   EXPECT_GE(open.latency.max_us, 900e3);
   EXPECT_GE(open.latency.p90_us, 300e3);
@@ -126,16 +130,7 @@ TEST(LoadEngine, OpenLoopChargesAStallToEveryRequestDueDuringIt) {
 
 TEST(LoadEngine, HangUpsWithRepliesOutstandingAreErrorsAndConnectionsReopen) {
   MisbehavingServer server(0ms, 0ms, /*hang_up_after=*/5);
-  LoadOptions o;
-  o.port = server.port();
-  o.connections = 1;
-  o.pipeline = 1;
-  o.duration = 1;
-  o.warmup = 0;
-  WorkloadOptions w;
-  w.protocol = "echo";
-  w.size = 8;
-  const RunResult r = run_load(o, *make_workload(w), {});
+  const RunResult r = run_echo(server.port(), 1);
   EXPECT_GT(r.error_kinds.count("closed"), 0u);
   EXPECT_GT(r.errors, 1u) << "the connection was reopened after each hang-up";
   EXPECT_GT(r.requests, 4u);
@@ -143,15 +138,8 @@ TEST(LoadEngine, HangUpsWithRepliesOutstandingAreErrorsAndConnectionsReopen) {
 
 TEST(LoadEngine, RequestsPerConnectionOpensANewConnectionEachTime) {
   MisbehavingServer server(0ms, 0ms);
-  LoadOptions o;
-  o.port = server.port();
-  o.connections = 1;
-  o.duration = 0.5;
-  o.warmup = 0;
-  o.requests_per_connection = 1;
-  WorkloadOptions w;
-  w.protocol = "echo";
-  const RunResult r = run_load(o, *make_workload(w), {});
+  const RunResult r =
+      run_echo(server.port(), 0.5, [](LoadOptions& o) { o.requests_per_connection = 1; });
   EXPECT_EQ(r.errors, 0u);
   EXPECT_GT(r.requests, 20u);
   EXPECT_GE(server.accepted(), static_cast<int>(r.requests)) << "one connection per request";
