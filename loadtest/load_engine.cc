@@ -114,7 +114,7 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
     LiveTick live;
     std::uint64_t requests = 0;
     for (auto& t : threads) {
-      requests += t->stats().requests.load(std::memory_order_relaxed);
+      requests += t->stats().replies.load(std::memory_order_relaxed);
       live.errors += t->stats().errors.load(std::memory_order_relaxed);
       live.open_connections += t->stats().open.load(std::memory_order_relaxed);
     }

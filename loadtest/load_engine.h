@@ -34,8 +34,8 @@ struct LoadOptions {
 struct LiveTick {
   double elapsed = 0;        ///< seconds since the start
   bool measuring = false;    ///< false during ramp and warm-up
-  double rps = 0;            ///< replies in the last second
-  double p99_us = 0;         ///< of the replies in the last second
+  double rps = 0;            ///< replies in the last second, warm-up included
+  double p99_us = 0;         ///< of the measured replies in the last second
   std::uint64_t errors = 0;  ///< so far
   int open_connections = 0;
 };

@@ -231,7 +231,7 @@ bool LoadThread::read_replies(Conn& c, std::int64_t now) {
 
 bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consumed,
                                std::int64_t now) {
-  std::uint64_t counted = 0;
+  std::uint64_t counted = 0, replies = 0;
   while (consumed < in.size()) {
     if (c.due.empty()) {
       fail(c, "bad reply", "bytes arrived with no request outstanding", now);
@@ -244,6 +244,7 @@ bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consum
       return false;
     }
     consumed += check.consumed;
+    ++replies;
     if (now >= schedule_.measure_start) {
       stats_.interval.record(static_cast<std::uint64_t>(now - c.due.front()));
       ++counted;
@@ -251,12 +252,14 @@ bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consum
     c.due.pop_front();
     c.waiting_since = now;
     if (++c.answered_here == options_.requests_per_connection) {
-      if (counted) stats_.requests.fetch_add(counted, std::memory_order_relaxed);
+      stats_.replies.fetch_add(replies, std::memory_order_relaxed);
+      stats_.requests.fetch_add(counted, std::memory_order_relaxed);
       close_conn(c, now);  // done with it, as a client that opens a connection per request
       return false;
     }
     if (interval_ns_ == 0 && may_send(c)) send_request(c, now);
   }
+  if (replies) stats_.replies.fetch_add(replies, std::memory_order_relaxed);
   if (counted) stats_.requests.fetch_add(counted, std::memory_order_relaxed);
   return true;
 }

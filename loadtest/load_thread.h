@@ -24,6 +24,7 @@ std::int64_t now_ns();
 /// What a thread publishes for the engine; counters are read by the engine thread at any time.
 struct ThreadStats {
   std::atomic<std::uint64_t> requests{0};  ///< measured replies
+  std::atomic<std::uint64_t> replies{0};   ///< every reply, warm-up included (the live rate)
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> bytes_received{0};

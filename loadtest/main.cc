@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
       "verify every reply; `compare` runs srv under each strategy side by side"};
   LoadOptions load;
   WorkloadOptions work;
+  work.protocol = "echo";  // what plain `srv` serves on 127.0.0.1:7000, the default target
   std::string target = "127.0.0.1:7000", duration = "10s", warmup = "1s", ramp = "0s",
               timeout = "10s", mix;
   bool json = false, quiet = false;

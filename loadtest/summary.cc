@@ -12,7 +12,8 @@ std::string format_latency(double us) {
 
 std::string format_live(const LiveTick& tick) {
   return fmt::format("[{:>4.0f}s] {:>10.0f} req/s  p99 {:>9}  errors {}  connections {}{}",
-                     tick.elapsed, tick.rps, format_latency(tick.p99_us), tick.errors,
+                     tick.elapsed, tick.rps,
+                     tick.measuring ? format_latency(tick.p99_us) : std::string("-"), tick.errors,
                      tick.open_connections, tick.measuring ? "" : "  (warm-up)");
 }
 
