@@ -120,11 +120,14 @@ void EventLoop::sync(int fd) {
     slot.writing = write;
   }
   Clock::time_point deadline = connection.deadline();
-  if (deadline != slot.deadline) {
-    timers_.erase({slot.deadline, fd});
-    timers_.emplace(deadline, fd);
-    slot.deadline = deadline;
-  }
+  if (deadline < slot.deadline) refile(fd, deadline);
+}
+
+void EventLoop::refile(int fd, Clock::time_point deadline) {
+  Slot& slot = slots_[fd];
+  timers_.erase({slot.deadline, fd});
+  timers_.emplace(deadline, fd);
+  slot.deadline = deadline;
 }
 
 void EventLoop::close(int fd) {
@@ -139,7 +142,9 @@ void EventLoop::close(int fd) {
 void EventLoop::expire(Clock::time_point now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     int fd = timers_.begin()->second;
-    slots_[fd].connection->on_timeout();  // afterwards finished, or due later
+    Connection& connection = *slots_[fd].connection;
+    if (connection.deadline() <= now) connection.on_timeout();  // afterwards finished, or due later
+    if (!connection.finished()) refile(fd, connection.deadline());  // filed early: file it anew
     sync(fd);
   }
 }

@@ -14,7 +14,9 @@ namespace srv {
 /// The event-loop core shared by select, poll and epoll: one thread multiplexes the listeners,
 /// the signal pipe and every connection over a Poller. Connections are non-blocking; reading
 /// stops while a client's output is above the high-water mark (backpressure). Deadlines (idle,
-/// linger, the handler's own) sit in one ordered set, touched only when a deadline moves.
+/// linger, the handler's own) sit in one ordered set. Every byte moves an idle deadline later,
+/// so a connection's entry is moved only when its deadline comes *earlier*; an entry that falls
+/// due early is filed again at the real deadline. That keeps the set out of the per-event path.
 class EventLoop {
  public:
   /// Does not own the poller or the generation; both must outlive run().
@@ -30,7 +32,7 @@ class EventLoop {
     std::unique_ptr<Connection> connection;
     bool reading = false;
     bool writing = false;
-    Clock::time_point deadline;  // as filed in timers_
+    Clock::time_point deadline;  // as filed in timers_: never later than the connection's
   };
 
   void on_event(const PollEvent& event);
@@ -40,6 +42,8 @@ class EventLoop {
   /// closes it when it is finished.
   void sync(int fd);
   void close(int fd);
+  /// Files the connection's timer entry at `deadline` instead of where it was.
+  void refile(int fd, Clock::time_point deadline);
   void expire(Clock::time_point now);
   int next_timeout_ms() const;
   void set_accepting(bool on);

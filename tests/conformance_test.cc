@@ -687,6 +687,29 @@ TEST_P(ConformanceTest, ShutdownTimeoutClosesIdleConnections) {
   expect_nothing_left_behind(children);
 }
 
+// idle_timeout closes a connection that has been silent that long, and only such a one: a client
+// that keeps talking stays open well past it (every byte moves the deadline, in every strategy).
+TEST_P(ConformanceTest, IdleTimeoutClosesOnlySilentConnections) {
+  ServerOptions options = options_for_capacity(8);
+  options.config_yaml = "idle_timeout: 1s\n";
+  ASSERT_NO_FATAL_FAILURE(start_server(std::move(options)));
+  std::mt19937_64 rng(10);
+  std::vector<UniqueFd> clients;
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(2, rng, clients));
+  const auto opened = Clock::now();
+  // Client 1 talks every 300 ms for 2.4 s; client 0 says nothing.
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(random_exchange(clients[1].get(), rng, 100), "")
+        << "the talking client, " << (i + 1) * 300 << " ms in (idle_timeout 1s)";
+  }
+  std::string got;
+  EXPECT_EQ(expect_closed_by_peer(clients[0].get(), 3s, &got), "")
+      << "the silent client must be closed after idle_timeout 1s";
+  EXPECT_GE(Clock::now() - opened, 1s);
+  EXPECT_EQ(random_exchange(clients[1].get(), rng, 100), "") << "the talking client at the end";
+}
+
 // ---- 6. max_connections ----------------------------------------------------------------------
 
 TEST_P(ConformanceTest, CapacityReachedAndReleased) {
