@@ -1,5 +1,6 @@
 #include "loadtest/compare.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -69,11 +70,16 @@ class UsageWatcher {
   UsageWatcher(pid_t root, double measure_after, double measure_for) : sampler_(root) {
     usage_.idle_pss_bytes = sampler_.sample().pss_bytes;
     const Clock::time_point measure_at = Clock::now() + to_clock(measure_after);
-    const Clock::time_point end_at =
-        measure_at + to_clock(measure_for - std::min(0.2, measure_for / 4));
+    const Clock::time_point measure_end = measure_at + to_clock(measure_for);
     thread_ = std::jthread([=, this](std::stop_token stop) {
       sleep_until(measure_at, stop);
+      const auto before_start = Clock::now();
       const auto [started, start] = timed_sample(false);
+      // The end reading must be over before the clients close: start it early by twice what
+      // the start reading took (a second or more with thousands of processes), at least 0.2 s.
+      const Clock::duration lead =
+          std::max<Clock::duration>(to_clock(0.2), 2 * (Clock::now() - before_start));
+      const Clock::time_point end_at = std::max(started, measure_end - lead);
       Clock::duration full_reading{0};
       while (!stop.stop_requested() && Clock::now() + full_reading < end_at) {
         const auto before = Clock::now();
@@ -182,12 +188,21 @@ bool run_point(const CompareOptions& o, ComparePoint& point, const std::string& 
 }  // namespace
 
 int run_compare(const CompareOptions& o, const std::string& command) {
+  if (o.connections.empty() || o.pipelines.empty() || o.sizes.empty()) {
+    throw std::invalid_argument("compare: --connections, --pipeline and --size need a value each");
+  }
   std::filesystem::create_directories(o.out / "logs");
   CompareReport report;
   report.machine = describe_machine();
   report.date = now_iso();
   report.command = command;
   const auto strategies = o.strategies.empty() ? list_strategies(o.srv) : o.strategies;
+  // Before any srv starts, so that every server inherits room for the largest point.
+  try {
+    reserve_descriptors(*std::max_element(o.connections.begin(), o.connections.end()));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "srv-loadtest: " << e.what() << "; points that need more are skipped\n";
+  }
   bool all_started = true;
   for (const std::string& strategy : strategies) {
     for (int pipeline : o.pipelines) {
@@ -205,7 +220,11 @@ int run_compare(const CompareOptions& o, const std::string& command) {
           point.run.size = make_workload(defaults)->size();
           const std::string name =
               fmt::format("{}-c{}-p{}-s{}", strategy, connections, pipeline, point.run.size);
-          all_started = run_point(o, point, name) && all_started;
+          try {
+            all_started = run_point(o, point, name) && all_started;
+          } catch (const std::exception& e) {
+            point.skipped = e.what();  // e.g. more connections than descriptors: the rest go on
+          }
           if (!point.skipped.empty()) {
             std::cerr << fmt::format("{:<10} c={:<6} p={:<3} s={:<6} skipped: {}\n", strategy,
                                      connections, pipeline, point.run.size, point.skipped);

@@ -35,14 +35,16 @@ Endpoint resolve(const std::string& host, std::uint16_t port) {
   return endpoint;
 }
 
-// Every connection needs a descriptor: raise the soft limit to the hard one, or say why not.
-void ensure_descriptors(int connections) {
+}  // namespace
+
+void reserve_descriptors(int connections) {
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
   const auto needed = static_cast<rlim_t>(connections + kSpareDescriptors);
   if (limit.rlim_cur < needed && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
+    rlimit raised = limit;
+    raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, std::max<rlim_t>(needed, 1 << 20));
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
   if (limit.rlim_cur < needed) {
     throw std::invalid_argument(fmt::format(
@@ -51,17 +53,32 @@ void ensure_descriptors(int connections) {
   }
 }
 
+namespace {
+
 void validate(const LoadOptions& o) {
-  if (o.connections < 1) throw std::invalid_argument("--connections: at least 1");
+  if (o.connections < 1 || o.connections > 1'000'000) {
+    throw std::invalid_argument("--connections: 1..1000000");
+  }
   if (o.threads < 1 || o.threads > 256) throw std::invalid_argument("--threads: 1..256");
   if (o.threads > o.connections) {
     throw std::invalid_argument("--threads: no more threads than connections");
   }
   if (o.pipeline < 1 || o.pipeline > 4096) throw std::invalid_argument("--pipeline: 1..4096");
-  if (o.rate < 0) throw std::invalid_argument("--rate: requests per second, 0 = closed loop");
-  if (!(o.duration > 0)) throw std::invalid_argument("--duration: more than 0 seconds");
-  if (o.warmup < 0 || o.ramp < 0) throw std::invalid_argument("--warmup/--ramp: 0 or more");
-  if (!(o.reply_timeout > 0)) throw std::invalid_argument("--timeout: more than 0 seconds");
+  if (!(o.rate >= 0) || o.rate > 1e6 * o.connections) {
+    throw std::invalid_argument(
+        "--rate: requests per second, 0 = closed loop, at most 1000000 per connection");
+  }
+  if (o.requests_per_connection < 0) {
+    throw std::invalid_argument("--requests-per-connection: 0 (keep-alive) or more");
+  }
+  constexpr double kDay = 86400;  // longer would overflow nothing, but is surely a mistake
+  if (!(o.duration > 0 && o.duration <= kDay)) throw std::invalid_argument("--duration: 0..1 day");
+  if (!(o.warmup >= 0 && o.warmup <= kDay) || !(o.ramp >= 0 && o.ramp <= kDay)) {
+    throw std::invalid_argument("--warmup/--ramp: 0..1 day");
+  }
+  if (!(o.reply_timeout > 0 && o.reply_timeout <= kDay)) {
+    throw std::invalid_argument("--timeout: 0..1 day");
+  }
 }
 
 // Takes each thread's latencies of the last second; they go on measuring into a fresh one.
@@ -84,7 +101,7 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
                    const std::function<void(const LiveTick&)>& on_tick,
                    const std::atomic<bool>* stop, Histogram* latencies) {
   validate(options);
-  ensure_descriptors(options.connections);
+  reserve_descriptors(options.connections);
   const Endpoint endpoint = resolve(options.host, options.port);
 
   Schedule schedule;
@@ -127,6 +144,9 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
     if (on_tick) on_tick(live);
   }
   running.clear();  // joins
+  for (auto& t : threads) {
+    if (t->failure()) std::rethrow_exception(t->failure());
+  }
   const std::int64_t stopped = std::min(now_ns(), schedule.end);
   total.merge(take_interval(threads));
 

@@ -40,6 +40,11 @@ struct LiveTick {
   int open_connections = 0;
 };
 
+/// Raises this process's descriptor limit (up to the hard limit) so that `connections` sockets
+/// fit; throws std::invalid_argument saying how many are needed if they cannot. Processes
+/// started afterwards inherit the limit.
+void reserve_descriptors(int connections);
+
 /// Runs the load until the duration is over or `*stop` turns true (may be null). Throws
 /// std::invalid_argument for options that cannot work (e.g. more connections than descriptors).
 /// `latencies`, if given, receives every measured latency in nanoseconds.

@@ -43,6 +43,7 @@ struct LoadThread::Conn {
   bool connecting = false;
   bool writing = false;  // EPOLLOUT is armed
   bool send_timer = false;
+  bool open = false;  // connected and counted in stats_.open
   std::unique_ptr<Conversation> conversation;
   std::string out;
   std::size_t out_sent = 0;
@@ -87,7 +88,15 @@ LoadThread::~LoadThread() {
   if (epfd_ >= 0) ::close(epfd_);
 }
 
-void LoadThread::run() {
+void LoadThread::run() noexcept {
+  try {
+    loop();
+  } catch (...) {
+    failure_ = std::current_exception();  // the engine rethrows it once every thread has ended
+  }
+}
+
+void LoadThread::loop() {
   std::vector<epoll_event> events(512);
   std::int64_t next_check = schedule_.start + kSecond;
   for (;;) {
@@ -95,9 +104,7 @@ void LoadThread::run() {
     if (now >= schedule_.end || (stop_ && stop_->load(std::memory_order_relaxed))) break;
     std::int64_t wake = std::min(schedule_.end, now + kTick);
     if (!timers_.empty()) wake = std::min(wake, timers_.top().when);
-    const timespec timeout = to_timespec(std::max<std::int64_t>(0, wake - now));
-    const int n =
-        epoll_pwait2(epfd_, events.data(), static_cast<int>(events.size()), &timeout, nullptr);
+    const int n = wait(events, std::max<std::int64_t>(0, wake - now));
     if (n < 0 && errno != EINTR)
       throw std::runtime_error(fmt::format("epoll: {}", std::strerror(errno)));
     std::lock_guard lock(stats_.mutex);
@@ -111,6 +118,18 @@ void LoadThread::run() {
   }
   std::lock_guard lock(stats_.mutex);
   check_timeouts(now_ns());
+}
+
+int LoadThread::wait(std::vector<epoll_event>& events, std::int64_t timeout_ns) {
+  const int size = static_cast<int>(events.size());
+  if (have_pwait2_) {
+    const timespec timeout = to_timespec(timeout_ns);
+    const int n = epoll_pwait2(epfd_, events.data(), size, &timeout, nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    have_pwait2_ = false;  // kernels before 5.11: whole milliseconds will do
+  }
+  return epoll_wait(epfd_, events.data(), size,
+                    static_cast<int>((timeout_ns + kSecond / 1000 - 1) / (kSecond / 1000)));
 }
 
 void LoadThread::fire_timers(std::int64_t now) {
@@ -163,11 +182,16 @@ void LoadThread::on_connected(Conn& c, std::int64_t now) {
   c.connecting = false;
   c.writing = false;
   stats_.open.fetch_add(1, std::memory_order_relaxed);
+  c.open = true;
   if (interval_ns_ == 0) {
     for (int i = 0; i < options_.pipeline && may_send(c); ++i) send_request(c, now);
   } else {
-    // Spread the connections' schedules over one interval so the rate is even, not bursty.
-    c.next_due = now + interval_ns_ * static_cast<std::int64_t>(c.index) / options_.connections;
+    // Spread the connections' schedules over one interval so the rate is even, not bursty. A
+    // reopened connection keeps its schedule: what fell due meanwhile is sent now and charged
+    // from when it was due.
+    if (c.next_due == 0) {
+      c.next_due = now + interval_ns_ * static_cast<std::int64_t>(c.index) / options_.connections;
+    }
     send_due(c, now);
   }
   flush(c);
@@ -232,14 +256,21 @@ bool LoadThread::read_replies(Conn& c, std::int64_t now) {
 bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consumed,
                                std::int64_t now) {
   std::uint64_t counted = 0, replies = 0;
+  // The replies verified so far count, whatever happens to the connection after them.
+  const auto publish = [&] {
+    if (replies) stats_.replies.fetch_add(replies, std::memory_order_relaxed);
+    if (counted) stats_.requests.fetch_add(counted, std::memory_order_relaxed);
+  };
   while (consumed < in.size()) {
     if (c.due.empty()) {
+      publish();
       fail(c, "bad reply", "bytes arrived with no request outstanding", now);
       return false;
     }
     ReplyCheck check = c.conversation->check_reply(in.substr(consumed));
     if (check.status == ReplyStatus::kIncomplete) break;
     if (check.status == ReplyStatus::kBad) {
+      publish();
       fail(c, "bad reply", check.why, now);
       return false;
     }
@@ -252,15 +283,13 @@ bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consum
     c.due.pop_front();
     c.waiting_since = now;
     if (++c.answered_here == options_.requests_per_connection) {
-      stats_.replies.fetch_add(replies, std::memory_order_relaxed);
-      stats_.requests.fetch_add(counted, std::memory_order_relaxed);
+      publish();
       close_conn(c, now);  // done with it, as a client that opens a connection per request
       return false;
     }
     if (interval_ns_ == 0 && may_send(c)) send_request(c, now);
   }
-  if (replies) stats_.replies.fetch_add(replies, std::memory_order_relaxed);
-  if (counted) stats_.requests.fetch_add(counted, std::memory_order_relaxed);
+  publish();
   return true;
 }
 
@@ -330,11 +359,11 @@ void LoadThread::fail(Conn& c, const std::string& kind, const std::string& messa
 
 void LoadThread::close_conn(Conn& c, std::int64_t reconnect_at) {
   if (c.fd >= 0) {
-    if (!c.connecting) stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    if (c.open) stats_.open.fetch_sub(1, std::memory_order_relaxed);
     ::close(c.fd);  // also leaves the epoll set
   }
   c.fd = -1;
-  c.connecting = c.writing = false;
+  c.connecting = c.writing = c.open = false;
   c.in.clear();
   c.out.clear();
   c.out_sent = 0;

@@ -1,11 +1,13 @@
 // One load thread: an epoll loop over its share of the connections. Internal to load_engine.cc.
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,7 +59,10 @@ class LoadThread {
   ~LoadThread();
 
   /// The loop; returns at schedule.end or when *stop turns true. Call on the thread that owns it.
-  void run();
+  /// Never throws: a failure is kept for failure() and ends this thread's part of the run.
+  void run() noexcept;
+  /// What ended run() early, if anything; read after the thread has been joined.
+  std::exception_ptr failure() const { return failure_; }
   ThreadStats& stats() { return stats_; }
 
  private:
@@ -70,6 +75,9 @@ class LoadThread {
     bool operator>(const Timer& o) const { return when > o.when; }
   };
 
+  void loop();
+  /// epoll_pwait2 (nanosecond timeout) where the kernel has it, else epoll_wait.
+  int wait(std::vector<epoll_event>& events, std::int64_t timeout_ns);
   void fire_timers(std::int64_t now);
   void connect(Conn& c, std::int64_t now);
   void on_connected(Conn& c, std::int64_t now);
@@ -92,10 +100,12 @@ class LoadThread {
   const std::atomic<bool>* stop_;
   std::int64_t interval_ns_ = 0;  ///< open loop: time between requests of one connection
   int epfd_ = -1;
+  bool have_pwait2_ = true;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<char> scratch_;
   ThreadStats stats_;
+  std::exception_ptr failure_;
 };
 
 }  // namespace srv::loadtest

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <iostream>
 #include <stdexcept>
 
@@ -36,6 +37,9 @@ double parse_seconds(const std::string& text, const std::string& what) {
   try {
     value = std::stod(text, &used);
   } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("{}: not a duration: '{}'", what, text));
+  }
+  if (!std::isfinite(value) || value < 0) {
     throw std::invalid_argument(fmt::format("{}: not a duration: '{}'", what, text));
   }
   const std::string unit = text.substr(used);

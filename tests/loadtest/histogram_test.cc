@@ -13,9 +13,10 @@
 namespace srv::loadtest {
 namespace {
 
-std::uint64_t exact_percentile(std::vector<std::uint64_t> sorted, double p) {
-  const auto rank = std::max<std::size_t>(
-      1, static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size()))));
+// p is given as a whole number of thousandths of a percent, so the rank is exact integer math.
+std::uint64_t exact_percentile(const std::vector<std::uint64_t>& sorted, long thousandths) {
+  const std::size_t rank = std::max<std::size_t>(
+      1, (sorted.size() * static_cast<std::size_t>(thousandths) + 99'999) / 100'000);
   return sorted[rank - 1];
 }
 
@@ -24,8 +25,10 @@ void expect_within_one_percent(const std::vector<std::uint64_t>& samples) {
   for (std::uint64_t v : samples) h.record(v);
   std::vector<std::uint64_t> sorted = samples;
   std::sort(sorted.begin(), sorted.end());
-  for (double p : {0.0, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99, 100.0}) {
-    const double exact = static_cast<double>(exact_percentile(sorted, p));
+  for (long thousandths : {0L, 1'000L, 10'000L, 25'000L, 50'000L, 75'000L, 90'000L, 99'000L,
+                           99'900L, 99'990L, 100'000L}) {
+    const double p = static_cast<double>(thousandths) / 1000;
+    const double exact = static_cast<double>(exact_percentile(sorted, thousandths));
     const double got = static_cast<double>(h.percentile(p));
     EXPECT_LE(std::abs(got - exact), exact * 0.01) << "p" << p << " exact " << exact;
   }
@@ -92,6 +95,23 @@ TEST(Histogram, MergeEqualsRecordingEverythingInOne) {
   EXPECT_EQ(a.max(), all.max());
   EXPECT_NEAR(a.mean(), all.mean(), all.mean() * 1e-9);
   for (double p : {50.0, 90.0, 99.0, 99.9, 99.99}) EXPECT_EQ(a.percentile(p), all.percentile(p));
+}
+
+// The rank is ceil(p% of count) exactly: with 1000 samples p99.9 is the 999th, not the max.
+// (Values below 256 are counted exactly, so the ranks can be told apart.)
+TEST(Histogram, RankIsExactAtRoundCounts) {
+  Histogram h;
+  h.record_n(0, 745);
+  for (std::uint64_t v = 1; v <= 255; ++v) h.record(v);  // ranks 746..1000 hold 1..255
+  EXPECT_EQ(h.percentile(99.9), 254u);
+  EXPECT_EQ(h.percentile(99), 245u);
+  EXPECT_EQ(h.percentile(50), 0u);
+  EXPECT_EQ(h.percentile(100), 255u);
+  Histogram many;
+  many.record_n(7, 3'000'000'000);
+  many.record(1'000'000);
+  EXPECT_EQ(many.percentile(99.99), 7u) << "large counts do not overflow the rank";
+  EXPECT_EQ(many.percentile(100), 1'000'000u);
 }
 
 TEST(Histogram, EmptyAndCleared) {

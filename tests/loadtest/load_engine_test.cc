@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <thread>
 
 namespace srv::loadtest {
@@ -164,8 +166,21 @@ TEST(LoadEngine, OptionsThatCannotWorkAreRefused) {
   const auto workload = make_workload(w);
   LoadOptions o;
   o.port = 9;
-  o.connections = 1'000'000;
+  o.connections = 2'000'000;
   EXPECT_THROW(run_load(o, *workload, {}), std::invalid_argument);
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_max < 900'000) {  // as many connections as descriptors leaves none spare
+    o.connections = static_cast<int>(limit.rlim_max);
+    EXPECT_THROW(run_load(o, *workload, {}), std::invalid_argument);
+  }
+  o.connections = 2;
+  o.requests_per_connection = -1;
+  EXPECT_THROW(run_load(o, *workload, {}), std::invalid_argument);
+  o.requests_per_connection = 0;
+  o.duration = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(run_load(o, *workload, {}), std::invalid_argument);
+  o.duration = 1;
   o.connections = 2;
   o.threads = 3;
   EXPECT_THROW(run_load(o, *workload, {}), std::invalid_argument);
