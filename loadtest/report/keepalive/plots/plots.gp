@@ -9,7 +9,7 @@ set logscale x
 set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'requests/s'
-set yrange [0:329644.42500000005]
+set yrange [0:327850.60000000003]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -30,7 +30,7 @@ set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'p99 latency (µs)'
 set logscale y
-set yrange [100:10000000]
+set yrange [100:1000000]
 set format y '%.0f'
 set grid xtics ytics mytics
 set key outside right top
@@ -51,7 +51,7 @@ set logscale x
 set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'PSS growth per connection (KiB)'
-set yrange [0:496.1]
+set yrange [0:401.50000000000006]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -71,7 +71,7 @@ set logscale x
 set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'server CPU time per request (µs)'
-set yrange [0:30.448702204462457]
+set yrange [0:34.14105541351269]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -91,7 +91,7 @@ set logscale x
 set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'requests/s'
-set yrange [0:3344409.2]
+set yrange [0:3316601.2]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -133,7 +133,7 @@ set logscale x
 set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'PSS growth per connection (KiB)'
-set yrange [0:506.00000000000006]
+set yrange [0:399.3]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -153,7 +153,7 @@ set logscale x
 set xrange [0.7142857142857143:14000]
 set xtics ('1' 1, '64' 64, '1000' 1000, '10000' 10000)
 set ylabel 'server CPU time per request (µs)'
-set yrange [0:1.8436335638862238]
+set yrange [0:2.8682872375154185]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'

@@ -9,7 +9,7 @@ set logscale x
 set xrange [0.7142857142857143:89.6]
 set xtics ('1' 1, '64' 64)
 set ylabel 'requests/s'
-set yrange [0:68106.77500000001]
+set yrange [0:59044.700000000004]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -51,7 +51,7 @@ set logscale x
 set xrange [0.7142857142857143:89.6]
 set xtics ('1' 1, '64' 64)
 set ylabel 'PSS growth per connection (KiB)'
-set yrange [0:468.6]
+set yrange [0:3367.1000000000004]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -71,7 +71,7 @@ set logscale x
 set xrange [0.7142857142857143:89.6]
 set xtics ('1' 1, '64' 64)
 set ylabel 'server CPU time per request (µs)'
-set yrange [0:420.70996089739026]
+set yrange [0:438.49051019332484]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'

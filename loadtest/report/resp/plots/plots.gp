@@ -9,7 +9,7 @@ set logscale x
 set xrange [45.714285714285715:1400]
 set xtics ('64' 64, '1000' 1000)
 set ylabel 'requests/s'
-set yrange [0:305011.025]
+set yrange [0:303564.80000000005]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -51,7 +51,7 @@ set logscale x
 set xrange [45.714285714285715:1400]
 set xtics ('64' 64, '1000' 1000)
 set ylabel 'PSS growth per connection (KiB)'
-set yrange [0:185.28125000000003]
+set yrange [0:177.80468750000003]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
@@ -71,7 +71,7 @@ set logscale x
 set xrange [45.714285714285715:1400]
 set xtics ('64' 64, '1000' 1000)
 set ylabel 'server CPU time per request (µs)'
-set yrange [0:21.495375769335247]
+set yrange [0:25.57967637917096]
 set grid xtics ytics mytics
 set key outside right top
 set terminal svg size 900,500 dynamic noenhanced font 'sans,12' background rgb 'white'
