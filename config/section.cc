@@ -53,6 +53,12 @@ bool parse_with_unit(std::string_view text, const Unit (&units)[N], double& out)
 
 }  // namespace
 
+std::optional<double> parse_duration_ms(std::string_view text) {
+  double parsed = 0;
+  if (!parse_with_unit(text, kTimeUnits, parsed)) return std::nullopt;
+  return parsed;
+}
+
 void config_fail(std::string_view file, const YAML::Node& node, std::string_view key,
                  std::string_view what) {
   YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
@@ -143,13 +149,13 @@ std::chrono::milliseconds Section::duration(std::string_view key,
                                             std::chrono::milliseconds max) {
   YAML::Node value = scalar(key);
   if (!value) return fallback;
-  double parsed = 0;
-  if (!parse_with_unit(value.Scalar(), kTimeUnits, parsed) || parsed < 0) {
+  const std::optional<double> parsed = parse_duration_ms(value.Scalar());
+  if (!parsed || *parsed < 0) {
     fail(key,
          fmt::format("expected a duration such as 30, 30s, 500ms or 2m, got '{}'", value.Scalar()));
   }
   std::chrono::milliseconds result(
-      static_cast<std::int64_t>(std::llround(std::min(parsed, 9.0e15))));
+      static_cast<std::int64_t>(std::llround(std::min(*parsed, 9.0e15))));
   if (result < min || result > max) {
     fail(key, fmt::format("must be between {}ms and {}ms, got {}ms", min.count(), max.count(),
                           result.count()));

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,10 @@ class ConfigError : public std::runtime_error {
 /// has no position, e.g. it was set from the command line).
 [[noreturn]] void config_fail(std::string_view file, const YAML::Node& node, std::string_view key,
                               std::string_view what);
+
+/// A duration as config files and command lines write it: a plain number of seconds, or with
+/// a unit (ms, s, m, h): "500ms", "30s", "2m". Milliseconds, or nullopt if it is not one.
+std::optional<double> parse_duration_ms(std::string_view text);
 
 /// A YAML map being read into settings. Records which keys were read so that finish() can
 /// report typos ("unknown key 'wokers'; known keys: workers, ..."). Cheap to copy; not

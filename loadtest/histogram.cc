@@ -64,7 +64,7 @@ std::uint64_t Histogram::percentile(double p) const {
   // The rank of the wanted value, 1-based: ceil(p% of count), at least the first value. In whole
   // millionths of a percent: 99.9 / 100 * 1000 in doubles is 999.0000000000001, one rank high.
   const auto millionths = static_cast<std::uint64_t>(std::llround(p * 1e6));
-  const std::uint64_t total = 100'000'000;  // 100% in millionths
+  const std::uint64_t total = 100'000'000;                  // 100% in millionths
   const std::uint64_t whole = count_ / total * millionths;  // split so nothing overflows 64 bits
   const std::uint64_t part = (count_ % total * millionths + total - 1) / total;
   const std::uint64_t rank = std::max<std::uint64_t>(1, whole + part);

@@ -17,7 +17,6 @@
 namespace srv::loadtest {
 namespace {
 
-constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr int kSpareDescriptors = 64;  // stdio, epoll fds, /proc reads of compare
 
 Endpoint resolve(const std::string& host, std::uint16_t port) {

@@ -17,7 +17,6 @@
 namespace srv::loadtest {
 namespace {
 
-constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kTick = kSecond / 10;              // longest sleep: stop flag and end checks
 constexpr std::int64_t kRetryAfterError = kSecond / 100;  // a broken connection is reopened after
 constexpr std::int64_t kRetryConnect = kSecond / 10;      // a refused connect waits longer

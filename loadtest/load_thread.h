@@ -20,8 +20,9 @@
 
 namespace srv::loadtest {
 
-/// Monotonic nanoseconds.
+/// Monotonic nanoseconds, and one second of them.
 std::int64_t now_ns();
+constexpr std::int64_t kSecond = 1'000'000'000;
 
 /// What a thread publishes for the engine; counters are read by the engine thread at any time.
 struct ThreadStats {

@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cmath>
 #include <iostream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "config/section.h"
 #include "loadtest/compare.h"
 #include "loadtest/load_engine.h"
 #include "loadtest/report.h"
@@ -30,23 +30,18 @@ extern "C" void on_interrupt(int) {
   signal(SIGINT, SIG_DFL);  // a second ^C ends the process at once
 }
 
-// "5", "5s", "500ms", "2m" -> seconds.
+// "5", "5s", "500ms", "2m" -> seconds, with srv's own duration syntax.
 double parse_seconds(const std::string& text, const std::string& what) {
-  std::size_t used = 0;
-  double value = 0;
+  const std::optional<double> ms = srv::parse_duration_ms(text);
+  if (ms && *ms >= 0) return *ms / 1e3;
+  std::size_t used = 0;  // only to name what is wrong
   try {
-    value = std::stod(text, &used);
+    if (!ms) std::stod(text, &used);
   } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("{}: not a duration: '{}'", what, text));
   }
-  if (!std::isfinite(value) || value < 0) {
-    throw std::invalid_argument(fmt::format("{}: not a duration: '{}'", what, text));
-  }
-  const std::string unit = text.substr(used);
-  if (unit.empty() || unit == "s") return value;
-  if (unit == "ms") return value / 1e3;
-  if (unit == "m") return value * 60;
-  throw std::invalid_argument(fmt::format("{}: unknown unit '{}' (s, ms, m)", what, unit));
+  if (used == 0) throw std::invalid_argument(fmt::format("{}: not a duration: '{}'", what, text));
+  throw std::invalid_argument(
+      fmt::format("{}: unknown unit '{}' (ms, s, m, h)", what, text.substr(used)));
 }
 
 // HOST:PORT or [V6]:PORT.
