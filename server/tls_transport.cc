@@ -60,7 +60,10 @@ Failure classify(int ssl_error, unsigned long code) {
 }  // namespace
 
 TlsTransport::TlsTransport(int fd, ::ssl_st* ssl, milliseconds handshake_timeout)
-    : fd_(fd), ssl_(ssl), handshake_deadline_(Clock::now() + handshake_timeout) {}
+    : fd_(fd),
+      ssl_(ssl),
+      peer_(peer_address(fd)),
+      handshake_deadline_(Clock::now() + handshake_timeout) {}
 
 TlsTransport::~TlsTransport() {
   SSL_free(ssl_);  // its socket BIO does not own the fd
@@ -142,7 +145,7 @@ void TlsTransport::on_deadline() {
   if (log_allowed(Counter::kTlsFailedTimeout)) {
     spdlog::info("TLS handshake with {} timed out: the client sent no complete handshake within "
                  "tls.handshake_timeout ({} so far)",
-                 peer_address(fd_), total);
+                 peer_, total);
   }
   broken_ = true;
 }
@@ -171,7 +174,7 @@ void TlsTransport::report_handshake_failure(int error) {
   ERR_clear_error();
   std::uint64_t total = count(failure.counter);
   if (log_allowed(failure.counter)) {
-    spdlog::info("TLS handshake with {} failed: {} ({}; {} {} so far)", peer_address(fd_),
+    spdlog::info("TLS handshake with {} failed: {} ({}; {} {} so far)", peer_,
                  failure.explanation, reason ? reason : "connection closed",
                  counter_name(failure.counter), total);
   }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include "server/transport.h"
 
 struct ssl_st;
@@ -35,6 +37,9 @@ class TlsTransport final : public Transport {
 
   int fd_;
   ::ssl_st* ssl_;
+  // Taken at accept: once a client that went away has reset the socket, getpeername fails, and
+  // exactly those failures would be logged as from an "unknown peer".
+  std::string peer_;
   Clock::time_point handshake_deadline_;
   bool established_ = false;
   bool pending_ = false;  // the last read stopped full with records left in OpenSSL's buffer
