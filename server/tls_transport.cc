@@ -143,9 +143,10 @@ Clock::time_point TlsTransport::deadline() const {
 void TlsTransport::on_deadline() {
   std::uint64_t total = count(Counter::kTlsFailedTimeout);
   if (log_allowed(Counter::kTlsFailedTimeout)) {
-    spdlog::info("TLS handshake with {} timed out: the client sent no complete handshake within "
-                 "tls.handshake_timeout ({} so far)",
-                 peer_, total);
+    spdlog::info(
+        "TLS handshake with {} timed out: the client sent no complete handshake within "
+        "tls.handshake_timeout ({} so far)",
+        peer_, total);
   }
   broken_ = true;
 }
@@ -174,9 +175,8 @@ void TlsTransport::report_handshake_failure(int error) {
   ERR_clear_error();
   std::uint64_t total = count(failure.counter);
   if (log_allowed(failure.counter)) {
-    spdlog::info("TLS handshake with {} failed: {} ({}; {} {} so far)", peer_,
-                 failure.explanation, reason ? reason : "connection closed",
-                 counter_name(failure.counter), total);
+    spdlog::info("TLS handshake with {} failed: {} ({}; {} {} so far)", peer_, failure.explanation,
+                 reason ? reason : "connection closed", counter_name(failure.counter), total);
   }
 }
 

@@ -26,6 +26,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_tls.h"
+
 namespace srv::test {
 namespace {
 
@@ -37,19 +39,6 @@ using namespace std::chrono_literals;
 
 std::string errno_text(int err) {
   return fmt::format("{} ({})", std::strerror(err), err);
-}
-
-int ms_left(Clock::time_point deadline) {
-  auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
-  return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
-}
-
-void set_io_timeouts(int fd, milliseconds timeout) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 // The port in a "listening on HOST:PORT" line (what the regex `listening on (\S+):(\d+)` would
@@ -88,13 +77,6 @@ std::string make_temp_config(const std::string& text) {
 
 }  // namespace
 
-// ---- UniqueFd -------------------------------------------------------------------------------
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 // ---- TestServer -----------------------------------------------------------------------------
 
 TestServer::TestServer(ServerOptions options) : options_(std::move(options)) {
@@ -105,6 +87,18 @@ TestServer::TestServer(ServerOptions options) : options_(std::move(options)) {
   }
   if (options_.workers) argv_.insert(argv_.end(), {"--workers", std::to_string(*options_.workers)});
   if (options_.threads) argv_.insert(argv_.end(), {"--threads", std::to_string(*options_.threads)});
+  if (options_.wire == Wire::kTls) {
+    const TestCertificate& certificate = test_certificate();
+    setup_error_ = certificate.error;
+    // `--listen` keeps this listener's tls settings; `--protocol` replaces its protocol.
+    options_.config_yaml += fmt::format(
+        "listeners:\n  - listen: 127.0.0.1:0\n    protocol: echo\n    tls:\n"
+        "      cert: {}\n      key: {}\n",
+        certificate.cert_path, certificate.key_path);
+    if (!options_.tls_handshake_timeout.empty()) {
+      options_.config_yaml += "      handshake_timeout: " + options_.tls_handshake_timeout + "\n";
+    }
+  }
   if (!options_.config_yaml.empty()) {
     config_path_ = make_temp_config(options_.config_yaml);
     argv_.insert(argv_.end(), {"--config", config_path_});
@@ -157,6 +151,7 @@ std::string TestServer::command_line() const {
 
 std::string TestServer::start(milliseconds timeout) {
   if (pid_ > 0) return "start() called twice";
+  if (!setup_error_.empty()) return "cannot make the TLS test certificate: " + setup_error_;
   if (!options_.config_yaml.empty() && config_path_.empty()) {
     return "cannot write the temporary config file: " + errno_text(errno);
   }
@@ -189,6 +184,7 @@ std::string TestServer::start(milliseconds timeout) {
       rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
       ::setrlimit(RLIMIT_NOFILE, &limit);
     }
+    ::signal(SIGPIPE, SIG_DFL);  // the test process may ignore it (test_tls.cc); srv decides
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -317,202 +313,6 @@ std::string describe_wait_status(int status) {
     return fmt::format("killed by signal {} ({})", WTERMSIG(status), ::strsignal(WTERMSIG(status)));
   }
   return fmt::format("wait status {:#x}", status);
-}
-
-// ---- Client sockets -------------------------------------------------------------------------
-
-UniqueFd connect_to(std::uint16_t port, milliseconds timeout, std::string* error) {
-  auto fail = [&](std::string why) {
-    if (error) *error = std::move(why);
-    return UniqueFd();
-  };
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return fail("socket: " + errno_text(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != EINPROGRESS) return fail("connect: " + errno_text(errno));
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      pollfd p{fd.get(), POLLOUT, 0};
-      int ready = ::poll(&p, 1, ms_left(deadline));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready < 0) return fail("poll: " + errno_text(errno));
-      if (ready == 0) {
-        return fail(fmt::format("connect: not established within {} ms", timeout.count()));
-      }
-      break;
-    }
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return fail("connect: " + errno_text(err));
-  }
-  int flags = ::fcntl(fd.get(), F_GETFL);
-  ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
-  int one = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  set_io_timeouts(fd.get(), kIoTimeout);
-  return fd;
-}
-
-std::string send_all(int fd, std::string_view data) {
-  std::size_t sent = 0;
-  while (sent < data.size()) {
-    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      return fmt::format("send: timed out after {} of {} bytes", sent, data.size());
-    }
-    if (n < 0)
-      return fmt::format("send after {} of {} bytes: {}", sent, data.size(), errno_text(errno));
-    sent += static_cast<std::size_t>(n);
-  }
-  return "";
-}
-
-std::string read_exactly(int fd, std::size_t n, std::string& out) {
-  std::size_t got = 0;
-  std::size_t start = out.size();
-  out.resize(start + n);
-  while (got < n) {
-    ssize_t r = ::recv(fd, out.data() + start + got, n - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    std::string why;
-    if (r == 0) {
-      why = "EOF";
-    } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      why = "receive timeout";
-    } else if (r < 0) {
-      why = errno_text(errno);
-    }
-    if (!why.empty()) {
-      out.resize(start + got);
-      return fmt::format("read: {} after {} of {} bytes", why, got, n);
-    }
-    got += static_cast<std::size_t>(r);
-  }
-  return "";
-}
-
-std::string transact(int fd, std::string_view request, std::size_t reply_size, std::string& reply,
-                     milliseconds idle_timeout, bool shut_wr) {
-  constexpr std::size_t kMaxSend = 256 * 1024;
-  reply.assign(reply_size, '\0');
-  std::size_t sent = 0;
-  std::size_t received = 0;
-  bool shut = !shut_wr;
-  auto progress = Clock::now();
-  auto state = [&] {
-    return fmt::format("sent {} of {} bytes, received {} of {}", sent, request.size(), received,
-                       reply_size);
-  };
-  while (received < reply_size || sent < request.size() || !shut) {
-    if (sent == request.size() && !shut) {
-      if (::shutdown(fd, SHUT_WR) != 0) return "shutdown(SHUT_WR): " + errno_text(errno);
-      shut = true;
-      continue;
-    }
-    short events = static_cast<short>((received < reply_size ? POLLIN : 0) |
-                                      (sent < request.size() ? POLLOUT : 0));
-    int left = ms_left(progress + idle_timeout);
-    if (left <= 0) {
-      return fmt::format("no progress for {} ms ({})", idle_timeout.count(), state());
-    }
-    pollfd p{fd, events, 0};
-    int ready = ::poll(&p, 1, left);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return "poll: " + errno_text(errno);
-    if (ready == 0) continue;
-    if ((p.revents & POLLOUT) && sent < request.size()) {
-      ssize_t n = ::send(fd, request.data() + sent, std::min(kMaxSend, request.size() - sent),
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<std::size_t>(n);
-        progress = Clock::now();
-      } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        return fmt::format("send: {} ({})", errno_text(errno), state());
-      }
-    }
-    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && received < reply_size) {
-      ssize_t n = ::recv(fd, reply.data() + received, reply_size - received, MSG_DONTWAIT);
-      if (n > 0) {
-        received += static_cast<std::size_t>(n);
-        progress = Clock::now();
-      } else if (n == 0) {
-        reply.resize(received);
-        return fmt::format("connection closed by the server ({})", state());
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        int err = errno;
-        reply.resize(received);
-        return fmt::format("recv: {} ({})", errno_text(err), state());
-      }
-    } else if ((p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLOUT)) {
-      return fmt::format("connection error while sending ({})", state());
-    }
-  }
-  return "";
-}
-
-std::string expect_closed_by_peer(int fd, milliseconds timeout, std::string* received) {
-  auto deadline = Clock::now() + timeout;
-  char buffer[16384];
-  std::size_t unexpected = 0;
-  for (;;) {
-    int left = ms_left(deadline);
-    pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, left);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return "poll: " + errno_text(errno);
-    if (ready == 0) {
-      return fmt::format(
-          "the server did not close the connection within {} ms{}", timeout.count(),
-          unexpected ? fmt::format(" (and sent {} unexpected bytes)", unexpected) : std::string());
-    }
-    ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-    if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-      if (unexpected)
-        return fmt::format("received {} unexpected bytes before the close", unexpected);
-      return "";
-    }
-    if (n < 0) return "recv: " + errno_text(errno);
-    if (received) {
-      received->append(buffer, static_cast<std::size_t>(n));
-    } else {
-      unexpected += static_cast<std::size_t>(n);
-    }
-  }
-}
-
-PeerActivity watch_peer(int fd, milliseconds timeout, std::string& data) {
-  auto deadline = Clock::now() + timeout;
-  char buffer[16384];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, ms_left(deadline));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return ready == 0 ? PeerActivity::kSilent : PeerActivity::kClosed;
-    ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-    if (n <= 0) return PeerActivity::kClosed;
-    data.append(buffer, static_cast<std::size_t>(n));
-    return PeerActivity::kData;
-  }
-}
-
-const char* to_string(PeerActivity activity) {
-  switch (activity) {
-    case PeerActivity::kSilent:
-      return "silent";
-    case PeerActivity::kData:
-      return "data";
-    case PeerActivity::kClosed:
-      return "closed";
-  }
-  return "?";
 }
 
 // ---- /proc ----------------------------------------------------------------------------------

@@ -20,38 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include "tests/test_client.h"
+
 namespace srv::test {
-
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
-/// Socket send/receive timeout of every client socket, so that no test can hang forever.
-inline constexpr milliseconds kIoTimeout{20'000};
-
-/// Owns a file descriptor and closes it on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(other.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  /// Gives up ownership without closing.
-  int release() { return std::exchange(fd_, -1); }
-  /// Closes the current descriptor (if any) and owns `fd` instead.
-  void reset(int fd = -1);
-
- private:
-  int fd_ = -1;
-};
 
 /// How to start srv. Unset values are not passed, so srv uses its defaults.
 struct ServerOptions {
@@ -67,6 +38,11 @@ struct ServerOptions {
   std::vector<std::string> extra_args;
   /// RLIMIT_NOFILE for srv (and what it forks), to drive it out of descriptors.
   std::optional<int> max_open_files;
+  /// kTls: the listener serves TLS with test_certificate() (a `listeners:` entry is added to
+  /// config_yaml, whose own keys must not include `listeners`).
+  Wire wire = Wire::kTcp;
+  /// tls.handshake_timeout ("1s"); empty leaves srv's default.
+  std::string tls_handshake_timeout;
 };
 
 /// One srv process, started with fork+exec in its own process group, listening on an ephemeral
@@ -116,6 +92,7 @@ class TestServer {
   ServerOptions options_;
   std::vector<std::string> argv_;
   std::string config_path_;
+  std::string setup_error_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   std::optional<int> status_;
@@ -131,46 +108,6 @@ class TestServer {
 
 /// "exited with status 0", "killed by signal 9 (Killed)", ...
 std::string describe_wait_status(int status);
-
-// ---- Client sockets ------------------------------------------------------------------------
-
-/// Connects to 127.0.0.1:`port`, giving up after `timeout`. The socket is blocking, has
-/// TCP_NODELAY and SO_RCVTIMEO/SO_SNDTIMEO of kIoTimeout. On failure returns an invalid fd and
-/// stores the reason in `*error` (if given).
-UniqueFd connect_to(std::uint16_t port, milliseconds timeout = milliseconds(5'000),
-                    std::string* error = nullptr);
-
-/// Writes all of `data`. "" on success, else the reason.
-std::string send_all(int fd, std::string_view data);
-
-/// Reads exactly `n` bytes, appended to `out`. "" on success, else the reason (EOF after k
-/// bytes, reset, receive timeout).
-std::string read_exactly(int fd, std::size_t n, std::string& out);
-
-/// Sends `request` while concurrently reading the reply, so neither side can block the other
-/// however large the request is, until `reply_size` bytes have arrived (stored in `reply`; no
-/// byte beyond them is read). With `shut_wr`, calls shutdown(SHUT_WR) once the whole request has
-/// been sent. Fails if no byte moves for `idle_timeout`. "" on success, else the reason.
-std::string transact(int fd, std::string_view request, std::size_t reply_size, std::string& reply,
-                     milliseconds idle_timeout = kIoTimeout, bool shut_wr = false);
-
-/// Waits up to `timeout` for the peer to close the connection (read returns 0, or ECONNRESET).
-/// Bytes that arrive before the close are appended to `*received`; when `received` is null any
-/// byte is a failure. "" on success, else the reason.
-std::string expect_closed_by_peer(int fd, milliseconds timeout, std::string* received = nullptr);
-
-/// What a connection did within a time window.
-enum class PeerActivity {
-  kSilent,  ///< nothing arrived and it is still open
-  kData,    ///< bytes arrived (appended to the caller's string)
-  kClosed,  ///< EOF or reset (with no bytes before it)
-};
-
-/// Watches `fd` for up to `timeout`, returning as soon as something happens.
-PeerActivity watch_peer(int fd, milliseconds timeout, std::string& data);
-
-/// "silent", "data", "closed".
-const char* to_string(PeerActivity activity);
 
 // ---- /proc ---------------------------------------------------------------------------------
 
