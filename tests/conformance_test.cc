@@ -340,7 +340,8 @@ class ConformanceTest : public ::testing::TestWithParam<Case> {
   }
 
   /// Runs one exchange on `client` and checks the reply byte for byte. "" or what went wrong.
-  std::string exchange(Client& client, const Exchange& ex, milliseconds timeout = kIoTimeout) const {
+  std::string exchange(Client& client, const Exchange& ex,
+                       milliseconds timeout = kIoTimeout) const {
     std::string reply;
     std::string error = transact(client, ex.request, ex.reply.size(), reply, timeout);
     if (!error.empty()) return error;
@@ -1030,8 +1031,8 @@ TEST_P(TlsConformanceTest, StalledHandshakesAreClosedAfterTheHandshakeTimeout) {
   for (std::size_t i = 0; i < stalled.size(); ++i) {
     ASSERT_TRUE(closed[i].has_value())
         << "a client that " << stalls[i].what << " is still open 4 s in (handshake_timeout 1s)";
-    EXPECT_GE(closed[i]->count(), 900) << "a client that " << stalls[i].what
-                                       << " was closed before handshake_timeout (1s)";
+    EXPECT_GE(closed[i]->count(), 900)
+        << "a client that " << stalls[i].what << " was closed before handshake_timeout (1s)";
   }
   EXPECT_NE(log_line("timed out: the client sent no complete handshake", 2s), "");
 
@@ -1043,8 +1044,8 @@ TEST_P(TlsConformanceTest, StalledHandshakesAreClosedAfterTheHandshakeTimeout) {
   const std::string line =
       log_line(fmt::format("TLS handshake with 127.0.0.1:{} timed out", local_port(late)), 2s);
   EXPECT_NE(line.find(fmt::format("({} so far)", stalled.size() + 1)), std::string::npos)
-      << "no timeout logged for the last client with the total " << stalled.size() + 1
-      << ": '" << line << "'";
+      << "no timeout logged for the last client with the total " << stalled.size() + 1 << ": '"
+      << line << "'";
   expect_clean_stop();
 }
 
@@ -1083,8 +1084,8 @@ TEST_P(TlsConformanceTest, BytesThatAreNotTlsAreClosedAtOnce) {
     EXPECT_TRUE(got.empty() || got[0] == '\x15')
         << "the answer must be nothing or a TLS alert record, got " << got.size()
         << " bytes starting with " << fmt::format("{:#04x}", static_cast<unsigned char>(got[0]));
-    const std::string line = log_line(
-        fmt::format("TLS handshake with 127.0.0.1:{} failed: ", local_port(bad)), 2s);
+    const std::string line =
+        log_line(fmt::format("TLS handshake with 127.0.0.1:{} failed: ", local_port(bad)), 2s);
     EXPECT_NE(line.find(fmt::format("{} 1 so far", row.counter)), std::string::npos)
         << "expected a failure counted as " << row.counter << ", got '" << line << "'";
     EXPECT_EQ(random_exchange(normal, rng, 1000), "") << "the TLS client opened before, at the end";
@@ -1156,7 +1157,6 @@ TEST_P(TlsConformanceTest, ClientsVanishingMidHandshakeLeaveNoSlotBehind) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, TlsConformanceTest, ::testing::ValuesIn(tls_cases()),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Registry, TlsConformanceTest, ::testing::ValuesIn(tls_cases()), case_name);
 
 }  // namespace
