@@ -355,7 +355,7 @@ class ConformanceTest : public ::testing::TestWithParam<Case> {
   }
 
   /// Connects and sends the probe until a connection is served, retrying connections the server
-  /// refuses or closes, for up to `timeout`. On failure returns an invalid fd and the last
+  /// refuses or closes, for up to `timeout`. On failure returns an invalid client and the last
   /// reason in `error`.
   Client connect_served(milliseconds timeout, std::string& error) const {
     auto deadline = Clock::now() + timeout;
@@ -661,9 +661,8 @@ TEST_P(ConformanceTest, SigtermDrainsOpenConnectionsThenExits) {
     (void)srv::test::send_some(late, model_->probe().request);
     std::string got;
     PeerActivity activity = watch_peer(late, 1s, got);
-    EXPECT_TRUE(activity != PeerActivity::kData || model_->refusal().starts_with(got))
+    EXPECT_TRUE(activity != PeerActivity::kData || refusal().starts_with(got))
         << "a connection made after SIGTERM was served: received " << got.size() << " bytes";
-    // Over TLS nothing is sent before the handshake, which this connection must not complete.
   }
   ASSERT_TRUE(server_->running())
       << "srv exited while connections were open, long before shutdown_timeout";

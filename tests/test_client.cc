@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -89,7 +91,19 @@ struct Outcome {
   std::size_t sent = 0;
   std::size_t received = 0;
   bool timed_out = false;
+  std::string stall;  ///< what the connection looked like once it had stalled a while
 };
+
+/// What a stalled connection looks like from here, to tell whose side the bytes wait on.
+std::string describe_stall(ClientStream& stream, short events) {
+  int unsent = -1;
+  int unread = -1;
+  ::ioctl(stream.fd(), SIOCOUTQ, &unsent);
+  ::ioctl(stream.fd(), SIOCINQ, &unread);
+  return fmt::format("waiting for{}{}; kernel queues: {} bytes unsent, {} unread{}",
+                     events & POLLIN ? " readable" : "", events & POLLOUT ? " writable" : "",
+                     unsent, unread, stream.has_pending() ? "; input pending in TLS" : "");
+}
 
 /// The one I/O loop of every helper: sends the outbox (then shuts down if asked) while reading
 /// as the goal says, polling the socket for what the last blocked calls wait for, and not
@@ -177,10 +191,15 @@ Outcome pump(Client& client, const Goal& goal) {
                         : fmt::format("no progress for {} ms", goal.idle.count());
       return out;
     }
+    constexpr int kStallNote = 5'000;
     pollfd p{stream.fd(), events, 0};
-    if (::poll(&p, 1, left) < 0 && errno != EINTR) {
+    int ready = ::poll(&p, 1, std::min(left, kStallNote));
+    if (ready < 0 && errno != EINTR) {
       out.failure = "poll: " + errno_text(errno);
       return out;
+    }
+    if (ready == 0 && out.stall.empty() && Clock::now() - progress >= milliseconds(kStallNote)) {
+      out.stall = describe_stall(stream, events);
     }
   }
 }
@@ -354,8 +373,9 @@ std::string transact(Client& client, std::string_view request, std::size_t reply
   goal.idle = idle_timeout;
   Outcome out = pump(client, goal);
   if (out.failure.empty() && out.closed.empty()) return "";
-  const std::string state = fmt::format("sent {} of {} bytes, received {} of {}", out.sent, to_send,
-                                        out.received, reply_size);
+  const std::string state =
+      fmt::format("sent {} of {} bytes, received {} of {}{}", out.sent, to_send, out.received,
+                  reply_size, out.stall.empty() ? "" : "; stalled: " + out.stall);
   if (!out.closed.empty()) {
     return fmt::format("connection closed by the server: {} ({})", out.closed, state);
   }
