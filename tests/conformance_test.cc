@@ -986,9 +986,23 @@ class TlsConformanceTest : public ConformanceTest {
   }
 };
 
+/// The cases before the first protocol byte (a handshake's fate does not depend on the protocol):
+/// one per strategy, with its first protocol.
+class TlsHandshakeTest : public TlsConformanceTest {};
+
+std::vector<Case> tls_handshake_cases() {
+  std::vector<Case> cases;
+  for (const Case& c : tls_cases()) {
+    bool seen = std::any_of(cases.begin(), cases.end(),
+                            [&](const Case& other) { return other.strategy == c.strategy; });
+    if (!seen) cases.push_back(c);
+  }
+  return cases;
+}
+
 // A client that stops mid-handshake holds its connection only for tls.handshake_timeout, and
 // while it does, other clients are served at once (no strategy waits on a handshake).
-TEST_P(TlsConformanceTest, StalledHandshakesAreClosedAfterTheHandshakeTimeout) {
+TEST_P(TlsHandshakeTest, StalledHandshakesAreClosedAfterTheHandshakeTimeout) {
   ASSERT_NO_FATAL_FAILURE(restart_server(8, "1s"));
   std::mt19937_64 rng(11);
   const std::string hello = srv::test::client_hello();
@@ -1096,7 +1110,7 @@ TEST_P(TlsConformanceTest, BytesThatAreNotTlsAreClosedAtOnce) {
 // A client that goes away mid-handshake frees its place: at capacity 2, two such clients, then
 // two clients served at once. The ClientHello is sent by hand (plain clients), so that the
 // handshake stops exactly there.
-TEST_P(TlsConformanceTest, ClientsVanishingMidHandshakeLeaveNoSlotBehind) {
+TEST_P(TlsHandshakeTest, ClientsVanishingMidHandshakeLeaveNoSlotBehind) {
   constexpr int kCapacity = 2;
   const std::string hello = srv::test::client_hello();
   ASSERT_GT(hello.size(), 10U) << "cannot make a ClientHello";
@@ -1157,5 +1171,7 @@ TEST_P(TlsConformanceTest, ClientsVanishingMidHandshakeLeaveNoSlotBehind) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, TlsConformanceTest, ::testing::ValuesIn(tls_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Registry, TlsHandshakeTest, ::testing::ValuesIn(tls_handshake_cases()),
+                         case_name);
 
 }  // namespace
