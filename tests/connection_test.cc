@@ -174,8 +174,8 @@ std::vector<Case> cases() {
       {"partial line at EOF", "a\npart", true, "a\n", true, false, true},
       {"quit, then input to discard", "a\nquit\nignored\n", true, "a\nbye\n", true, true, false},
       {"kill drops the rest", "kill\nb\n", true, "", true, false, false},
-      {"replies above the high-water mark", "big 300\nz\n", true,
-       std::string(300, 'x') + "z\n", true, false, true},
+      {"replies above the high-water mark", "big 300\nz\n", true, std::string(300, 'x') + "z\n",
+       true, false, true},
       {"no EOF: stays open", "a\nb\n", false, "a\nb\n", false, false, false},
   };
 }
