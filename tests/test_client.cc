@@ -107,101 +107,131 @@ std::string describe_stall(ClientStream& stream, short events) {
 
 /// The one I/O loop of every helper: sends the outbox (then shuts down if asked) while reading
 /// as the goal says, polling the socket for what the last blocked calls wait for, and not
-/// polling while the stream holds input already (TLS records read ahead).
-Outcome pump(Client& client, const Goal& goal) {
-  constexpr std::size_t kMaxSend = 256 * 1024;
-  constexpr std::size_t kMaxRead = 64 * 1024;
-  ClientStream& stream = client.stream();
-  Outcome out;
-  bool shut = !goal.shut_wr;
-  auto progress = Clock::now();
-  for (;;) {
-    const bool reading = goal.until_data || goal.until_closed || out.received < goal.read_limit;
-    const bool sent_all = client.unsent().empty() && shut;
-    if (!out.closed.empty() || (goal.until_data && out.received > 0)) return out;
-    if (sent_all && !reading) return out;
-    short events = 0;
-    bool moved = false;
-    auto blocked = [&](const Step& step) { events |= step.wants_write ? POLLOUT : POLLIN; };
-    auto stop = [&](const Step& step) {
-      if (step.kind == Kind::kClosed) out.closed = step.what;
-      if (step.kind == Kind::kError) out.failure = step.what;
-    };
+/// polling while the stream holds decrypted input already.
+class Pump {
+ public:
+  Pump(Client& client, const Goal& goal) : client_(client), stream_(client.stream()), goal_(goal) {}
 
-    if (!client.unsent().empty()) {
-      std::string_view rest = client.unsent();
-      Step step = stream.write(rest.substr(0, std::min(kMaxSend, rest.size())));
-      if (step.kind == Kind::kMoved && step.bytes > 0) {
-        client.mark_sent(step.bytes);
-        out.sent += step.bytes;
-        moved = true;
-      } else if (step.kind == Kind::kWouldBlock) {
-        blocked(step);
-      } else if (step.kind != Kind::kMoved) {
-        client.drop_unsent();
-        // The server is gone, but what it sent before may still be read (a refusal, an alert).
-        if (step.kind == Kind::kError || !reading) {
-          stop(step);
-          return out;
-        }
+  Outcome run() {
+    shut_ = !goal_.shut_wr;
+    progress_ = Clock::now();
+    for (;;) {
+      if (!out_.closed.empty() || (goal_.until_data && out_.received > 0)) return out_;
+      if (client_.unsent().empty() && shut_ && !reading()) return out_;
+      events_ = 0;
+      moved_ = false;
+      if (!send() || (reading() && !receive())) return out_;
+      if (moved_) {
+        progress_ = Clock::now();
+      } else if (!(reading() && stream_.has_pending()) && !wait()) {
+        return out_;
       }
-    } else if (!shut) {
-      Step step = stream.shutdown_write();
-      if (step.kind == Kind::kMoved) {
-        shut = moved = true;
-      } else if (step.kind == Kind::kWouldBlock) {
-        blocked(step);
-      } else {
-        stop(step);
-        return out;
-      }
-    }
-
-    if (reading) {
-      std::size_t room = goal.until_data || goal.until_closed
-                             ? kMaxRead
-                             : std::min(kMaxRead, goal.read_limit - out.received);
-      std::string& in = *goal.in;
-      std::size_t old = in.size();
-      in.resize(old + room);
-      Step step = stream.read({in.data() + old, room});
-      in.resize(old + (step.kind == Kind::kMoved ? step.bytes : 0));
-      if (step.kind == Kind::kMoved) {
-        out.received += step.bytes;
-        moved = true;
-      } else if (step.kind == Kind::kWouldBlock) {
-        blocked(step);
-      } else {
-        stop(step);
-        return out;
-      }
-    }
-
-    if (moved) {
-      progress = Clock::now();
-      continue;
-    }
-    if (reading && stream.has_pending()) continue;
-    const auto until = std::min(goal.deadline, progress + goal.idle);
-    const int left = ms_left(until);
-    if (left <= 0) {
-      out.timed_out = true;
-      out.failure = goal.deadline <= progress + goal.idle
-                        ? "time ran out"
-                        : fmt::format("no progress for {} ms", goal.idle.count());
-      return out;
-    }
-    constexpr int kStallNote = 5'000;
-    pollfd p{stream.fd(), events, 0};
-    int ready = ::poll(&p, 1, std::min(left, kStallNote));
-    if (ready < 0 && errno != EINTR) {
-      out.failure = "poll: " + errno_text(errno);
-      return out;
-    }
-    if (ready == 0 && out.stall.empty() && Clock::now() - progress >= milliseconds(kStallNote)) {
-      out.stall = describe_stall(stream, events);
     }
   }
+
+ private:
+  static constexpr std::size_t kMaxSend = 256 * 1024;
+  static constexpr std::size_t kMaxRead = 64 * 1024;
+  static constexpr int kStallNote = 5'000;
+
+  bool reading() const {
+    return goal_.until_data || goal_.until_closed || out_.received < goal_.read_limit;
+  }
+
+  void blocked(const Step& step) { events_ |= step.wants_write ? POLLOUT : POLLIN; }
+
+  // Records how the connection ended; false.
+  bool stop(const Step& step) {
+    if (step.kind == Kind::kClosed) out_.closed = step.what;
+    if (step.kind == Kind::kError) out_.failure = step.what;
+    return false;
+  }
+
+  // The outbox, then the shutdown. False when the pump must stop.
+  bool send() {
+    if (!client_.unsent().empty()) {
+      std::string_view rest = client_.unsent();
+      Step step = stream_.write(rest.substr(0, std::min(kMaxSend, rest.size())));
+      if (step.kind == Kind::kMoved) {
+        client_.mark_sent(step.bytes);
+        out_.sent += step.bytes;
+        moved_ = moved_ || step.bytes > 0;
+      } else if (step.kind == Kind::kWouldBlock) {
+        blocked(step);
+      } else {
+        client_.drop_unsent();
+        // The server is gone, but what it sent before may still be read (a refusal, an alert).
+        if (step.kind == Kind::kError || !reading()) return stop(step);
+      }
+    } else if (!shut_) {
+      Step step = stream_.shutdown_write();
+      if (step.kind == Kind::kMoved) {
+        shut_ = moved_ = true;
+      } else if (step.kind == Kind::kWouldBlock) {
+        blocked(step);
+      } else {
+        return stop(step);
+      }
+    }
+    return true;
+  }
+
+  // One read into the goal's string. False when the pump must stop.
+  bool receive() {
+    const std::size_t room = goal_.until_data || goal_.until_closed
+                                 ? kMaxRead
+                                 : std::min(kMaxRead, goal_.read_limit - out_.received);
+    std::string& in = *goal_.in;
+    const std::size_t old = in.size();
+    in.resize(old + room);
+    Step step = stream_.read({in.data() + old, room});
+    in.resize(old + (step.kind == Kind::kMoved ? step.bytes : 0));
+    if (step.kind == Kind::kMoved) {
+      out_.received += step.bytes;
+      moved_ = true;
+    } else if (step.kind == Kind::kWouldBlock) {
+      blocked(step);
+    } else {
+      return stop(step);
+    }
+    return true;
+  }
+
+  // Polls for what the blocked calls wait for. False when time has run out or poll failed.
+  bool wait() {
+    const auto until = std::min(goal_.deadline, progress_ + goal_.idle);
+    const int left = ms_left(until);
+    if (left <= 0) {
+      out_.timed_out = true;
+      out_.failure = goal_.deadline <= progress_ + goal_.idle
+                         ? "time ran out"
+                         : fmt::format("no progress for {} ms", goal_.idle.count());
+      return false;
+    }
+    pollfd p{stream_.fd(), events_, 0};
+    int ready = ::poll(&p, 1, std::min(left, kStallNote));
+    if (ready < 0 && errno != EINTR) {
+      out_.failure = "poll: " + errno_text(errno);
+      return false;
+    }
+    if (ready == 0 && out_.stall.empty() && Clock::now() - progress_ >= milliseconds(kStallNote)) {
+      out_.stall = describe_stall(stream_, events_);
+    }
+    return true;
+  }
+
+  Client& client_;
+  ClientStream& stream_;
+  const Goal& goal_;
+  Outcome out_;
+  bool shut_ = false;
+  Clock::time_point progress_;
+  short events_ = 0;
+  bool moved_ = false;
+};
+
+Outcome pump(Client& client, const Goal& goal) {
+  return Pump(client, goal).run();
 }
 
 }  // namespace

@@ -195,7 +195,10 @@ class TlsStream final : public ClientStream {
     return Step::moved();
   }
 
-  bool has_pending() const override { return !end_ && SSL_has_pending(ssl_) == 1; }
+  // Decrypted bytes not read yet. Not SSL_has_pending: that also counts half a record, which
+  // only the socket can complete (and polling it then is right). Without read-ahead OpenSSL
+  // takes no whole record off the socket before it is asked to.
+  bool has_pending() const override { return !end_ && SSL_pending(ssl_) > 0; }
   std::string peer_alert() const override { return alert_; }
 
  private:
