@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev  # srv-loadtest's --json output and results.json
   gnuplot-nox       # plots of srv-loadtest compare
   libssl-dev        # TLS on any listener (OpenSSL 3)
+  libevent-dev      # the libevent strategy (event_base, events, timers: libevent_core only)
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(

@@ -24,7 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::string_view kAllStrategies =
-    "fork, prefork, thread, threadpool, select, poll, epoll";
+    "fork, prefork, thread, threadpool, select, poll, epoll, libevent";
 
 Config load(const std::string& text, const Overrides& overrides = {}) {
   return load_config_text(text, "test.yaml", overrides);
@@ -210,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Config, EveryStrategy, ::testing::ValuesIn(strategy_nam
                            return param_info.param;
                          });
 
-TEST(ConfigRegistry, SevenStrategiesInOrder) {
+TEST(ConfigRegistry, EveryStrategyInOrder) {
   EXPECT_EQ(strategy_names(), kAllStrategies);
   EXPECT_NE(find_strategy("epoll"), nullptr);
   EXPECT_EQ(find_strategy("nginx"), nullptr);
@@ -781,6 +781,50 @@ TEST(ConfigStrategies, EpollMaxEvents) {
                          "test.yaml:3:15: epoll.max_events: ", "must be between 1 and"));
   EXPECT_TRUE(fails_with("strategy: epoll\nepoll:\n  max_events: 1000000\n",
                          "test.yaml:3:15: epoll.max_events: ", "must be between 1 and"));
+}
+
+// libevent.method, as (what follows `strategy: libevent`, where the error is, what it says); an
+// empty location means the file loads.
+TEST(ConfigStrategies, LibeventMethod) {
+  struct Case {
+    std::string text;
+    std::string location;
+    std::string fragment;
+  };
+  const std::string select_limit = "libevent.method select can watch descriptors below FD_SETSIZE";
+  for (const Case& c : std::vector<Case>{
+           {"", "", ""},
+           {"libevent:\n  method: auto\n", "", ""},
+           {"libevent:\n  method: epoll\n", "", ""},
+           {"libevent:\n  method: poll\n", "", ""},
+           {"libevent:\n  method: select\n", "", ""},
+           {"libevent:\n  method: epoll\nmax_connections: 5000\n", "", ""},
+           {"libevent:\n  method: kqueue\n", "test.yaml:3:11: libevent.method: ",
+            "must be one of auto, epoll, poll, select, got 'kqueue'"},
+           {"libevent:\n  method: EPOLL\n", "test.yaml:3:11: libevent.method: ", "got 'EPOLL'"},
+           {"libevent:\n  method: \"\"\n", "test.yaml:3:11: libevent.method: ", "got ''"},
+           {"libevent:\n  method: [epoll]\n", "test.yaml:3:11: libevent.method: ", ""},
+           {"libevent:\n  methods: epoll\n", "test.yaml:3:3: libevent.methods: ", "unknown key"},
+           {"libevent:\n  method: select\nmax_connections: 5000\n",
+            "test.yaml:4:18: max_connections: ", select_limit},
+           {"libevent:\n  method: select\nmax_connections: " + std::to_string(FD_SETSIZE) + "\n",
+            "test.yaml:4:18: max_connections: ", select_limit},
+       }) {
+    const std::string text = "strategy: libevent\n" + c.text;
+    if (c.location.empty()) {
+      EXPECT_TRUE(loads(text)) << text;
+    } else {
+      EXPECT_TRUE(fails_with(text, c.location, c.fragment)) << text;
+    }
+  }
+}
+
+TEST(ConfigStrategies, LibeventSelectLowersTheSharedDefaultBelowFdSetsize) {
+  EXPECT_LT(load("strategy: libevent\nlibevent:\n  method: select\n").settings.max_connections,
+            FD_SETSIZE);
+  EXPECT_EQ(load("strategy: libevent\nlibevent:\n  method: epoll\n").settings.max_connections,
+            1024);
+  EXPECT_EQ(load("strategy: libevent\n").settings.max_connections, 1024);
 }
 
 TEST(ConfigStrategies, KeysOfOtherStrategiesAreNotCheckedAgainstTheChosenOne) {

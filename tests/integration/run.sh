@@ -16,7 +16,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$SCRIPT_DIR/lib.sh"
 readonly kClientTimeout=20 # seconds for any one client command
-readonly kAllStrategies="fork prefork thread threadpool select poll epoll"
+readonly kAllStrategies="fork prefork thread threadpool select poll epoll libevent"
 
 harness_init srv-integration
 require_tools nc socat timeout cmp head
@@ -162,9 +162,9 @@ cli_checks() {
   local names
   names=$(awk '{print $1}' <<<"$CLI_OUT" | tr '\n' ' ' | sed 's/ $//')
   if [[ $CLI_RC -eq 0 && $names == "$kAllStrategies" ]]; then
-    ok "--list-strategies lists all 7 strategies"
+    ok "--list-strategies lists all 8 strategies"
   else
-    not_ok "--list-strategies lists all 7 strategies"
+    not_ok "--list-strategies lists all 8 strategies"
     echo "exit $CLI_RC, names: '$names', want '$kAllStrategies'" | diag
   fi
 
@@ -218,6 +218,11 @@ EOF
   run_cli typo --check-config -c "$WORK/typo.yaml"
   expect_cli "a typo in the strategy section exits 2 naming the key" 2 \
     "$WORK/typo.yaml:3:3: prefork.wokers: unknown key" err
+
+  printf 'strategy: libevent\nlibevent:\n  method: kqueue\n' >"$WORK/bad-method.yaml"
+  run_cli bad-method -c "$WORK/bad-method.yaml"
+  expect_cli "an unknown libevent.method exits 2 at the value" 2 \
+    "$WORK/bad-method.yaml:3:11: libevent.method: must be one of auto, epoll, poll, select" err
 
   run_cli missing --check-config -c "$WORK/does-not-exist.yaml"
   expect_cli "a missing config file exits 2" 2 "$WORK/does-not-exist.yaml: cannot open" err
