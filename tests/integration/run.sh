@@ -326,6 +326,32 @@ EOF
   wait "$client" 2>/dev/null || true
 }
 
+# The libevent strategy on each backend libevent.method can pick (auto is epoll, checked above).
+libevent_method_checks() {
+  local method=$1
+  cat >"$WORK/libevent-$method.yaml" <<EOF
+strategy: libevent
+libevent:
+  method: $method
+listeners:
+  - listen: 127.0.0.1:0
+EOF
+  if ! start_srv "libevent-$method" -c "$WORK/libevent-$method.yaml"; then
+    not_ok "libevent.method $method: starts"
+    return
+  fi
+  if grep -q "libevent .*: method $method (asked for $method)" "$SRV_LOG"; then
+    ok "libevent.method $method: the start-up log names the backend"
+  else
+    not_ok "libevent.method $method: the start-up log names the backend"
+    diag <"$SRV_LOG"
+  fi
+  check "libevent.method $method: nc echoes 64 KiB of random bytes" nc_file_echo \
+    "$WORK/random-64k.bin"
+  check "libevent.method $method: 8 concurrent clients each get their own bytes" concurrent_echo 8
+  check "libevent.method $method: exits 0 within ${kStopTimeout}s of SIGTERM" stop_srv
+}
+
 port_in_use_check() {
   if ! start_srv first-listener --strategy epoll --listen 127.0.0.1:0; then
     not_ok "a second srv on a busy port: first one starts"
@@ -357,6 +383,9 @@ for strategy in $strategies; do
 done
 for strategy in $strategies; do
   drain_check "$strategy"
+done
+for method in epoll poll select; do
+  libevent_method_checks "$method"
 done
 port_in_use_check
 
