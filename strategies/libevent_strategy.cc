@@ -58,9 +58,29 @@ std::string features_of(int features) {
   return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
 }
 
+// libevent's own warnings ("epoll_ctl: ...") in srv's log format, with the pid, not on bare
+// stderr.
+void log_from_libevent(int severity, const char* message) {
+  switch (severity) {
+    case EVENT_LOG_DEBUG:
+      spdlog::debug("libevent: {}", message);
+      break;
+    case EVENT_LOG_MSG:
+      spdlog::info("libevent: {}", message);
+      break;
+    case EVENT_LOG_WARN:
+      spdlog::warn("libevent: {}", message);
+      break;
+    default:
+      spdlog::error("libevent: {}", message);
+      break;
+  }
+}
+
 /// A base on `method` alone ("auto": libevent's choice). The environment (EVENT_NOEPOLL...) is
 /// ignored so that the config file is the one place that decides.
 BasePtr make_base(std::string_view method) {
+  event_set_log_callback(log_from_libevent);
   std::unique_ptr<event_config, ConfigDeleter> config(event_config_new());
   if (!config) throw std::bad_alloc();
   event_config_set_flag(config.get(), EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_IGNORE_ENV);
