@@ -97,6 +97,15 @@ void TlsServer::configure(Context& context, int index) {
                                     openssl_reason("unreadable")));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // Loading checks the key against the certificate already: say that plainly rather than
+    // "no usable key" with OpenSSL's reason at the end.
+    unsigned long code = ERR_peek_last_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      throw TlsSetupError("key", index,
+                          fmt::format("{} does not match the certificate in {}", certificate.key,
+                                      certificate.cert));
+    }
     throw TlsSetupError("key", index,
                         fmt::format("{} holds no usable PEM private key (a passphrase-protected "
                                     "key cannot be used): {}",
