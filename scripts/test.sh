@@ -25,10 +25,11 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
-step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, srv-loadtest)"
+step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, openssl, srv-loadtest)"
 tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
+tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
 step "fuzzing each parser briefly (longer by hand: tests/fuzz/run.sh 600)"
