@@ -32,5 +32,5 @@ tests/integration/resp.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
-step "fuzzing each parser briefly (longer by hand: tests/fuzz/run.sh 600)"
+step "fuzzing each parser and the TLS transport briefly (longer by hand: tests/fuzz/run.sh 600)"
 tests/fuzz/run.sh "${SRV_FUZZ_SECONDS:-20}"
