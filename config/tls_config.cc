@@ -57,8 +57,9 @@ bool read_tls13_only(Section& tls) {
   if (value == "TLSv1.3" || value == "1.3") return true;
   if (value == "TLSv1" || value == "TLSv1.0" || value == "TLSv1.1" || value == "1.0" ||
       value == "1.1") {
-    tls.fail("min_version", "TLS 1.0 and 1.1 are not supported (RFC 8996 deprecates them); use "
-                            "TLSv1.2 or TLSv1.3");
+    tls.fail("min_version",
+             "TLS 1.0 and 1.1 are not supported (RFC 8996 deprecates them); use "
+             "TLSv1.2 or TLSv1.3");
   }
   tls.fail("min_version", fmt::format("must be TLSv1.2 or TLSv1.3, got '{}'", value));
 }
@@ -106,8 +107,8 @@ std::shared_ptr<TransportFactory> read_transport(Section& listener, std::string_
   settings.alpn = tls.node()["alpn"] ? names(tls, "alpn") : std::vector<std::string>{};
   if (!tls.node()["alpn"] && !default_alpn.empty()) settings.alpn.emplace_back(default_alpn);
   settings.session_tickets = tls.boolean("session_tickets", true);
-  settings.session_cache = static_cast<long>(
-      tls.integer("session_cache", settings.session_cache, 0, 10'000'000));
+  settings.session_cache =
+      static_cast<long>(tls.integer("session_cache", settings.session_cache, 0, 10'000'000));
   settings.handshake_timeout =
       tls.duration("handshake_timeout", settings.handshake_timeout, 100ms, 1h);
   tls.finish();

@@ -82,7 +82,7 @@ class Connection {
   State state_ = State::kOpen;
   Readiness read_waits_ = Readiness::kReadable;   // what the last blocked read waited for
   Readiness write_waits_ = Readiness::kWritable;  // what the last blocked write waited for
-  bool handler_waits_for_bytes_ = false;  // last call consumed nothing: wait for new input
+  bool handler_waits_for_bytes_ = false;          // last call consumed nothing: wait for new input
   Clock::time_point last_activity_;
 };
 

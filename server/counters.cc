@@ -20,8 +20,8 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "counters are shared across processes and must not hide a lock");
 
 Page* map_page() {
-  void* at = ::mmap(nullptr, sizeof(Page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                    -1, 0);
+  void* at =
+      ::mmap(nullptr, sizeof(Page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   static Page fallback;  // mmap failing at start-up is hardly possible; count per process then
   return at == MAP_FAILED ? &fallback : new (at) Page{};
 }
@@ -39,10 +39,9 @@ std::size_t index(Counter counter) {
 
 std::string_view counter_name(Counter counter) {
   static constexpr std::array<std::string_view, kCounters> kNames = {
-      "connections_refused",   "tls_handshakes",          "tls_resumed",
-      "tls_failed_version",    "tls_failed_cipher",       "tls_failed_client_cert",
-      "tls_failed_alpn",       "tls_failed_plaintext",    "tls_failed_malformed",
-      "tls_failed_timeout",    "tls_failed_closed",       "tls_failed_other"};
+      "connections_refused",  "tls_handshakes",         "tls_resumed",       "tls_failed_version",
+      "tls_failed_cipher",    "tls_failed_client_cert", "tls_failed_alpn",   "tls_failed_plaintext",
+      "tls_failed_malformed", "tls_failed_timeout",     "tls_failed_closed", "tls_failed_other"};
   return kNames[index(counter)];
 }
 

@@ -10,18 +10,18 @@
 namespace srv {
 
 enum class Counter : std::uint8_t {
-  kRefused,                ///< connections refused at a cap
-  kTlsHandshakes,          ///< completed TLS handshakes
-  kTlsResumed,             ///< of which resumed a session
-  kTlsFailedVersion,       ///< client offered only versions below min_version
-  kTlsFailedCipher,        ///< no cipher in common
-  kTlsFailedClientCert,    ///< no, or an unverifiable, client certificate when one is required
-  kTlsFailedAlpn,          ///< no application protocol in common
-  kTlsFailedPlaintext,     ///< a plaintext HTTP request on a TLS port
-  kTlsFailedMalformed,     ///< bytes that are not a TLS handshake
-  kTlsFailedTimeout,       ///< handshake unfinished after tls.handshake_timeout
-  kTlsFailedClosed,        ///< the client went away mid-handshake
-  kTlsFailedOther,         ///< any other handshake failure
+  kRefused,              ///< connections refused at a cap
+  kTlsHandshakes,        ///< completed TLS handshakes
+  kTlsResumed,           ///< of which resumed a session
+  kTlsFailedVersion,     ///< client offered only versions below min_version
+  kTlsFailedCipher,      ///< no cipher in common
+  kTlsFailedClientCert,  ///< no, or an unverifiable, client certificate when one is required
+  kTlsFailedAlpn,        ///< no application protocol in common
+  kTlsFailedPlaintext,   ///< a plaintext HTTP request on a TLS port
+  kTlsFailedMalformed,   ///< bytes that are not a TLS handshake
+  kTlsFailedTimeout,     ///< handshake unfinished after tls.handshake_timeout
+  kTlsFailedClosed,      ///< the client went away mid-handshake
+  kTlsFailedOther,       ///< any other handshake failure
   kCount,
 };
 

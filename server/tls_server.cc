@@ -29,7 +29,7 @@ namespace {
 std::string openssl_reason(std::string_view fallback) {
   unsigned long code = ERR_peek_last_error();
   std::string out = code != 0 && ERR_reason_error_string(code) ? ERR_reason_error_string(code)
-                                                                : std::string(fallback);
+                                                               : std::string(fallback);
   ERR_clear_error();
   return out;
 }
@@ -59,7 +59,8 @@ bool name_matches(std::string_view pattern, std::string_view name) {
   if (same) return true;
   if (!pattern.starts_with("*.")) return false;
   std::size_t dot = name.find('.');
-  return dot != std::string_view::npos && dot > 0 && name_matches(pattern.substr(1), name.substr(dot));
+  return dot != std::string_view::npos && dot > 0 &&
+         name_matches(pattern.substr(1), name.substr(dot));
 }
 
 // The 7 bytes of a TLS record holding one fatal internal_error alert.
@@ -71,7 +72,8 @@ TlsServer::TlsServer(TlsSettings settings) : settings_(std::move(settings)) {
   if (settings_.certificates.empty()) throw TlsSetupError("cert", 0, "needs a certificate");
   for (const std::string& protocol : settings_.alpn) {
     if (protocol.empty() || protocol.size() > 255) {
-      throw TlsSetupError("alpn", -1, fmt::format("'{}' is not a valid ALPN protocol id", protocol));
+      throw TlsSetupError("alpn", -1,
+                          fmt::format("'{}' is not a valid ALPN protocol id", protocol));
     }
     alpn_wire_.push_back(static_cast<unsigned char>(protocol.size()));
     alpn_wire_.insert(alpn_wire_.end(), protocol.begin(), protocol.end());
@@ -79,7 +81,8 @@ TlsServer::TlsServer(TlsSettings settings) : settings_(std::move(settings)) {
   for (std::size_t i = 0; i < settings_.certificates.size(); ++i) {
     auto context = std::make_unique<Context>();
     context->ctx = SSL_CTX_new(TLS_server_method());
-    if (!context->ctx) throw TlsSetupError("cert", static_cast<int>(i), openssl_reason("out of memory"));
+    if (!context->ctx)
+      throw TlsSetupError("cert", static_cast<int>(i), openssl_reason("out of memory"));
     configure(*context, static_cast<int>(i));
     contexts_.push_back(std::move(context));
   }
@@ -98,16 +101,14 @@ void TlsServer::configure(Context& context, int index) {
                         fmt::format("{} holds no usable PEM certificate: {}", certificate.cert,
                                     openssl_reason("unreadable")));
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, certificate.key.c_str(), SSL_FILETYPE_PEM) != 1) {
-    // Loading checks the key against the certificate already: say that plainly rather than
-    // "no usable key" with OpenSSL's reason at the end.
-    unsigned long code = ERR_peek_last_error();
-    if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
-      ERR_clear_error();
-      throw TlsSetupError("key", index,
-                          fmt::format("{} does not match the certificate in {}", certificate.key,
-                                      certificate.cert));
-    }
+  bool loaded = SSL_CTX_use_PrivateKey_file(ctx, certificate.key.c_str(), SSL_FILETYPE_PEM) == 1;
+  if (!loaded && ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+    ERR_clear_error();
+    throw TlsSetupError(
+        "key", index,
+        fmt::format("{} does not match the certificate in {}", certificate.key, certificate.cert));
+  }
+  if (!loaded) {
     throw TlsSetupError("key", index,
                         fmt::format("{} holds no usable PEM private key (a passphrase-protected "
                                     "key cannot be used): {}",
@@ -115,9 +116,9 @@ void TlsServer::configure(Context& context, int index) {
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    throw TlsSetupError("key", index,
-                        fmt::format("{} does not match the certificate in {}", certificate.key,
-                                    certificate.cert));
+    throw TlsSetupError(
+        "key", index,
+        fmt::format("{} does not match the certificate in {}", certificate.key, certificate.cert));
   }
   context.leaf = SSL_CTX_get0_certificate(ctx);
   context.sni = certificate.sni;
@@ -217,9 +218,9 @@ int TlsServer::on_alpn(::ssl_st* ssl, const unsigned char** out, unsigned char* 
   (void)ssl;
   auto& server = *static_cast<TlsServer*>(self);
   unsigned char* chosen = nullptr;
-  int found = SSL_select_next_proto(&chosen, out_len, server.alpn_wire_.data(),
-                                    static_cast<unsigned int>(server.alpn_wire_.size()), in,
-                                    in_len);
+  int found =
+      SSL_select_next_proto(&chosen, out_len, server.alpn_wire_.data(),
+                            static_cast<unsigned int>(server.alpn_wire_.size()), in, in_len);
   if (found != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;  // RFC 7301: no_application_protocol
   }

@@ -57,7 +57,7 @@ class TlsServer final : public TransportFactory {
   bool serves(const Context& context, const std::string& name) const;
 
   TlsSettings settings_;
-  std::vector<unsigned char> alpn_wire_;  // ALPN list in wire format (length-prefixed)
+  std::vector<unsigned char> alpn_wire_;            // ALPN list in wire format (length-prefixed)
   std::vector<std::unique_ptr<Context>> contexts_;  // [0] is the default
 };
 

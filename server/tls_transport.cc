@@ -144,9 +144,10 @@ Clock::time_point TlsTransport::deadline() const {
 void TlsTransport::on_deadline() {
   std::uint64_t total = count(Counter::kTlsFailedTimeout);
   if (log_allowed(Counter::kTlsFailedTimeout)) {
-    spdlog::info("TLS handshake with {} timed out: the client sent no complete handshake within "
-                 "tls.handshake_timeout ({} so far)",
-                 peer_address(fd_), total);
+    spdlog::info(
+        "TLS handshake with {} timed out: the client sent no complete handshake within "
+        "tls.handshake_timeout ({} so far)",
+        peer_address(fd_), total);
   }
   broken_ = true;
 }

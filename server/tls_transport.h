@@ -38,7 +38,7 @@ class TlsTransport final : public Transport {
   Clock::time_point handshake_deadline_;
   bool established_ = false;
   bool pending_ = false;  // the last read stopped full with records left in OpenSSL's buffer
-  bool broken_ = false;  // a fatal error happened: OpenSSL must not be asked to shut down
+  bool broken_ = false;   // a fatal error happened: OpenSSL must not be asked to shut down
 };
 
 }  // namespace srv

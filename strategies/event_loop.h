@@ -14,11 +14,12 @@ namespace srv {
 /// The event-loop core shared by select, poll and epoll: one thread multiplexes the listeners,
 /// the signal pipe and every connection over a Poller. A connection whose transport holds
 /// decoded input the poller cannot see (TLS records read ahead) is served on the next turn
-/// without waiting, as redis serves pending TLS data before it sleeps. Connections are non-blocking; reading
-/// stops while a client's output is above the high-water mark (backpressure). Deadlines (idle,
-/// linger, the handler's own) sit in one ordered set. Every byte moves an idle deadline later,
-/// so a connection's entry is moved only when its deadline comes *earlier*; an entry that falls
-/// due early is filed again at the real deadline. That keeps the set out of the per-event path.
+/// without waiting, as redis serves pending TLS data before it sleeps. Connections are
+/// non-blocking; reading stops while a client's output is above the high-water mark (backpressure).
+/// Deadlines (idle, linger, the handler's own) sit in one ordered set. Every byte moves an idle
+/// deadline later, so a connection's entry is moved only when its deadline comes *earlier*; an
+/// entry that falls due early is filed again at the real deadline. That keeps the set out of the
+/// per-event path.
 class EventLoop {
  public:
   /// Does not own the poller or the generation; both must outlive run().
@@ -34,7 +35,7 @@ class EventLoop {
     std::unique_ptr<Connection> connection;
     bool reading = false;
     bool writing = false;
-    bool pending = false;  // listed in pending_
+    bool pending = false;        // listed in pending_
     Clock::time_point deadline;  // as filed in timers_: never later than the connection's
   };
 
