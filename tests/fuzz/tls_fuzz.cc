@@ -251,8 +251,9 @@ void fuzz_tls(const Plan& plan, std::string_view data, SSL* ssl, ServerSide& ser
           moved = again = true;
         }
       } else if (plan.client_closes && !notified) {
-        SSL_shutdown(ssl);  // close_notify; the TCP side stays open, as socat and others keep it
-        notified = moved = true;
+        // close_notify; the TCP side stays open, as socat and others keep it. A full socket
+        // makes OpenSSL keep the alert for the next call.
+        notified = moved = SSL_shutdown(ssl) >= 0;
       }
     }
     ERR_clear_error();
