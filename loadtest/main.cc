@@ -64,6 +64,9 @@ int run(const LoadOptions& load, WorkloadOptions work, const std::string& mix, b
   if (!mix.empty()) work.mix = srv::loadtest::parse_mix(mix);
   work.host = load.host;
   const auto workload = srv::loadtest::make_workload(work);
+  if (load.tls.enabled && load.tls.ca_file.empty()) {
+    std::cerr << "srv-loadtest: --tls without --tls-ca: the server's certificate is not verified\n";
+  }
   signal(SIGINT, on_interrupt);
   auto tick = [&](const srv::loadtest::LiveTick& t) {
     if (live) std::cerr << srv::loadtest::format_live(t) << std::endl;
@@ -124,6 +127,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--request", work.request_template, "template: request bytes (\\r \\n \\xHH)");
   app.add_option("--expect", work.expected_reply, "template: the exact reply to each request");
+  auto* tls = app.add_flag("--tls", load.tls.enabled, "TLS on every connection");
+  app.add_option("--tls-ca", load.tls.ca_file,
+                 "verify the server's certificate against this CA (PEM); without it, no check")
+      ->needs(tls);
+  app.add_option("--tls-sni", load.tls.sni,
+                 "server name to send and verify (default: the target host, if a name)")
+      ->needs(tls);
+  app.add_flag("--tls-resume", load.tls.resume,
+               "each new connection resumes the session of its thread's previous one")
+      ->needs(tls);
   app.add_flag("--json", json, "print the result as JSON on stdout (the summary goes to stderr)");
   app.add_flag("-q,--quiet", quiet, "no live line");
 
