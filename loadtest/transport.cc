@@ -109,7 +109,15 @@ class TlsTransport : public Transport {
         SSL_set1_host(ssl_, name.c_str());
       }
     }
-    if (offer != nullptr) SSL_set_session(ssl_, offer);
+    // Each connection resumes from a copy, as a separate client holding the same ticket
+    // would: with the kept session itself, OpenSSL (3.0.19) was seen to leave it marked not
+    // resumable after another connection had used it, and a fifth of the resumptions of two
+    // connections per thread were full handshakes.
+    if (offer != nullptr) {
+      SSL_SESSION* copy = SSL_SESSION_dup(offer);
+      if (copy != nullptr) SSL_set_session(ssl_, copy);
+      SSL_SESSION_free(copy);  // the SSL holds its own reference
+    }
   }
   ~TlsTransport() override { SSL_free(ssl_); }
   TlsTransport(const TlsTransport&) = delete;
