@@ -165,6 +165,15 @@ int main(int argc, char** argv) {
   compare->add_option("--ramp", cmp_ramp,
                       "ramp per point (default: 0.2s per 1000 connections, max 2s)");
   compare->add_option("--srv-arg", cmp.srv_args, "one more argument for every srv (repeatable)");
+  bool cmp_tls = false;
+  compare->add_flag("--tls", cmp_tls,
+                    "srv listens with TLS (a throwaway certificate), the load speaks it; "
+                    "the same as --tls-modes keepalive");
+  compare
+      ->add_option("--tls-modes", cmp.tls_modes,
+                   "a report dimension: plain (no TLS), keepalive, full (a new connection "
+                   "and full handshake per request), resumed (the same, resuming sessions)")
+      ->delimiter(',');
 
   try {
     app.parse(argc, argv);
@@ -176,6 +185,7 @@ int main(int argc, char** argv) {
       if (cmp.srv.empty()) {
         cmp.srv = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "srv").string();
       }
+      if (cmp_tls && cmp.tls_modes.empty()) cmp.tls_modes = {"keepalive"};
       cmp.duration = parse_seconds(cmp_duration, "--duration");
       cmp.warmup = parse_seconds(cmp_warmup, "--warmup");
       if (!cmp_ramp.empty()) cmp.ramp = parse_seconds(cmp_ramp, "--ramp");

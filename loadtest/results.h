@@ -68,6 +68,8 @@ struct ServerUsage {
 /// One cell of the compare matrix.
 struct ComparePoint {
   std::string strategy;
+  /// "plain", "keepalive", "full" or "resumed" when the compare had TLS modes; empty otherwise
+  std::string tls_mode;
   RunResult run;  ///< the scenario (always filled) and, unless skipped, its outcome
   ServerUsage server;
   std::string skipped;  ///< why the point was not run ("select: above FD_SETSIZE"), or empty
