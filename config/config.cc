@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "config/tls_config.h"
 #include "protocols/plugin_loader.h"
 #include "protocols/registry.h"
 #include "strategies/strategy.h"
@@ -52,10 +53,13 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
   if (o.listen) {
     YAML::Node listener(YAML::NodeType::Map);
     listener["listen"] = *o.listen;
-    // Keep the first listener's protocol (and options) unless --protocol says otherwise.
+    // Keep the first listener's protocol (and options) unless --protocol says otherwise, and
+    // its TLS settings.
     YAML::Node old = look["listeners"];
-    if (old && old.IsSequence() && old.size() > 0 && old[0].IsMap() && old[0]["protocol"]) {
-      listener["protocol"] = YAML::Clone(old[0]["protocol"]);
+    for (const char* key : {"protocol", "tls"}) {
+      if (old && old.IsSequence() && old.size() > 0 && old[0].IsMap() && old[0][key]) {
+        listener[key] = YAML::Clone(old[0][key]);
+      }
     }
     YAML::Node list(YAML::NodeType::Sequence);
     list.push_back(listener);
@@ -99,6 +103,7 @@ ListenerConfig read_listener(Section& entry) {
     options.emplace(entry.file(), YAML::Node(YAML::NodeType::Map),
                     entry.key_path("protocol.options"));
   }
+  std::string_view default_alpn;
   if (!plugin.empty()) {
     LoadedPlugin loaded = load_plugin(plugin, *options, entry, "protocol");
     options->finish();
@@ -117,7 +122,9 @@ ListenerConfig read_listener(Section& entry) {
                               out.protocol, protocol_names()));
     }
     out.factory = info->create(*options);
+    default_alpn = info->alpn;
   }
+  out.transport = read_transport(entry, default_alpn);
   entry.finish();
   return out;
 }

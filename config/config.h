@@ -11,6 +11,7 @@
 #include "server/protocol.h"
 #include "server/settings.h"
 #include "server/socket.h"
+#include "server/transport.h"
 
 namespace srv {
 
@@ -32,6 +33,8 @@ struct ListenerConfig {
   int backlog = 511;
   std::string protocol;
   std::shared_ptr<ProtocolFactory> factory;
+  /// Plain TCP, or TLS with its certificates already loaded.
+  std::shared_ptr<TransportFactory> transport;
   /// Built-in protocols are safe everywhere; a plugin says what it is safe under.
   std::string plugin_path;
   bool thread_safe = true;

@@ -12,9 +12,10 @@ namespace srv {
 namespace {
 
 const std::array kProtocols = {
-    ProtocolInfo{"echo", "every byte comes back unchanged, in order", make_echo_protocol},
-    ProtocolInfo{"http", "HTTP/1.1: / /healthz /echo, keep-alive, pipelining", make_http_protocol},
-    ProtocolInfo{"resp", "Redis protocol (RESP2): strings, lists, expiry; one shared keyspace",
+    ProtocolInfo{"echo", "every byte comes back unchanged, in order", "", make_echo_protocol},
+    ProtocolInfo{"http", "HTTP/1.1: / /healthz /echo, keep-alive, pipelining", "http/1.1",
+                 make_http_protocol},
+    ProtocolInfo{"resp", "Redis protocol (RESP2): strings, lists, expiry; one shared keyspace", "",
                  make_resp_protocol},
 };
 

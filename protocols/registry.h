@@ -14,6 +14,8 @@ namespace srv {
 struct ProtocolInfo {
   std::string_view name;
   std::string_view summary;
+  /// The ALPN protocol id a TLS listener offers for it by default ("http/1.1"); empty for none.
+  std::string_view alpn;
   /// Reads and validates the listener's `options` map (throws ConfigError) and returns the
   /// factory that serves that listener.
   std::unique_ptr<ProtocolFactory> (*create)(Section& options);

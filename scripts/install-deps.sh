@@ -13,6 +13,7 @@ packages=(
   libboost-dev      # Boost.Interprocess containers of the resp keyspace (header-only)
   nlohmann-json3-dev  # srv-loadtest's --json output and results.json
   gnuplot-nox       # plots of srv-loadtest compare
+  libssl-dev        # TLS on any listener (OpenSSL 3)
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(

@@ -14,24 +14,22 @@ void serve_blocking(Connection& connection, int stop_fd) {
       connection.on_timeout();
       continue;
     }
+    // Input the transport already holds (TLS records read ahead) is served without waiting;
+    // the poll still looks at stop_fd.
+    bool pending = connection.has_pending();
     short events = static_cast<short>((connection.wants_read() ? POLLIN : 0) |
                                       (connection.wants_write() ? POLLOUT : 0));
     pollfd fds[2] = {{connection.fd(), events, 0}, {stop_fd, POLLIN, 0}};
-    int ready =
-        ::poll(fds, stop_fd >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left, 60'000)));
+    int timeout = pending ? 0 : static_cast<int>(std::min<long long>(left, 60'000));
+    int ready = ::poll(fds, stop_fd >= 0 ? 2 : 1, timeout);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0 || (stop_fd >= 0 && fds[1].revents != 0)) break;
+    // Errors and hang-ups count as both: the next transport call says what happened.
     short got = fds[0].revents;
-    if (got & (POLLIN | POLLERR | POLLHUP)) {
-      // Errors surface through the syscall: read if reading is wanted, else write.
-      if (connection.wants_read()) {
-        connection.on_readable();
-      } else {
-        connection.on_writable();
-      }
-    } else if (got & POLLOUT) {
-      connection.on_writable();
-    }
+    bool failed = (got & (POLLERR | POLLHUP)) != 0;
+    bool readable = pending || failed || (got & POLLIN) != 0;
+    bool writable = failed || (got & POLLOUT) != 0;
+    if (readable || writable) connection.on_ready(readable, writable);
   }
   connection.abort();
 }

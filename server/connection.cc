@@ -1,41 +1,65 @@
 #include "server/connection.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 
 #include <spdlog/spdlog.h>
 
 namespace srv {
 
-Connection::Connection(int fd, std::unique_ptr<ProtocolHandler> handler,
-                       const ConnectionLimits& limits)
-    : fd_(fd), handler_(std::move(handler)), limits_(limits), last_activity_(Clock::now()) {}
+Connection::Connection(std::unique_ptr<Transport> transport,
+                       std::unique_ptr<ProtocolHandler> handler, const ConnectionLimits& limits)
+    : transport_(std::move(transport)),
+      handler_(std::move(handler)),
+      limits_(limits),
+      last_activity_(Clock::now()) {}
 
-Connection::~Connection() {
-  ::close(fd_);
-}
+Connection::~Connection() = default;  // the transport closes the fd
 
-bool Connection::wants_read() const {
+bool Connection::reading() const {
   if (state_ == State::kLingering) return true;
   return state_ == State::kOpen && output_.size() < limits_.output_high_water;
 }
 
+bool Connection::writing() const {
+  switch (state_) {
+    case State::kOpen:
+    case State::kReadClosed:
+      return !output_.empty();
+    case State::kClosing:
+      return true;  // output to flush, or a shutdown (TLS close_notify) still to finish
+    default:
+      return false;
+  }
+}
+
+bool Connection::wants_read() const {
+  return (reading() && read_waits_ == Readiness::kReadable) ||
+         (writing() && write_waits_ == Readiness::kReadable);
+}
+
 bool Connection::wants_write() const {
-  return !output_.empty() &&
-         (state_ == State::kOpen || state_ == State::kReadClosed || state_ == State::kClosing);
+  return (writing() && write_waits_ == Readiness::kWritable) ||
+         (reading() && read_waits_ == Readiness::kWritable);
+}
+
+bool Connection::has_pending() const {
+  return reading() && transport_->has_pending();
 }
 
 Clock::time_point Connection::deadline() const {
   Clock::time_point own = last_activity_ + (state_ == State::kLingering ? limits_.linger_timeout
                                                                         : limits_.idle_timeout);
+  own = std::min(own, transport_->deadline());
   return state_ == State::kOpen ? std::min(own, handler_->deadline()) : own;
 }
 
 void Connection::on_timeout() {
   Clock::time_point now = Clock::now();
+  if (transport_->deadline() <= now) {
+    transport_->on_deadline();  // an unfinished handshake: the transport says why
+    state_ = State::kDone;
+    return;
+  }
   if (state_ != State::kOpen || handler_->deadline() > now) {
     state_ = State::kDone;  // idle or linger timeout
     return;
@@ -45,31 +69,44 @@ void Connection::on_timeout() {
   if (!finished() && deadline() <= now) state_ = State::kDone;  // the handler did not move on
 }
 
-void Connection::on_readable() {
-  if (state_ == State::kLingering) return discard_input();
-  if (!wants_read()) return;
-  auto room = input_.prepare(limits_.read_chunk);
-  ssize_t n = ::recv(fd_, room.data(), limits_.read_chunk, 0);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EINTR)
-      state_ = State::kDone;  // reset or worse: nothing to flush to
+void Connection::on_ready(bool readable, bool writable) {
+  bool ready_for_read = read_waits_ == Readiness::kReadable ? readable : writable;
+  bool can_read = reading() && (ready_for_read || transport_->has_pending());
+  if (state_ == State::kLingering) {
+    if (can_read) discard_input();
     return;
   }
-  touch();
-  if (n == 0) {
-    Verdict verdict = handler_->on_eof(input_.readable(), output_);
-    input_.clear();
-    state_ = verdict == Verdict::kCloseNow ? State::kDone : State::kReadClosed;
-  } else {
-    input_.commit(static_cast<std::size_t>(n));
-    handler_waits_for_bytes_ = false;
-    run_handler();
-  }
-  pump();  // optimistic write: most replies fit in the socket buffer, saving a poll round trip
+  if (can_read) read_input();
+  // After a read this is the optimistic write (most replies fit in the socket buffer, saving a
+  // poll round trip); otherwise the write the readiness was for.
+  if (state_ != State::kDone) pump();
 }
 
-void Connection::on_writable() {
-  pump();
+void Connection::read_input() {
+  auto room = input_.prepare(limits_.read_chunk).first(limits_.read_chunk);
+  IoResult result = transport_->read(room);
+  switch (result.status) {
+    case IoStatus::kWouldBlock:
+      read_waits_ = result.waits_for;
+      return;
+    case IoStatus::kError:
+      state_ = State::kDone;  // reset or worse: nothing to flush to
+      return;
+    case IoStatus::kEof: {
+      touch();
+      Verdict verdict = handler_->on_eof(input_.readable(), output_);
+      input_.clear();
+      state_ = verdict == Verdict::kCloseNow ? State::kDone : State::kReadClosed;
+      return;
+    }
+    case IoStatus::kDone:
+      read_waits_ = Readiness::kReadable;
+      touch();
+      input_.commit(result.bytes);
+      handler_waits_for_bytes_ = false;
+      run_handler();
+      return;
+  }
 }
 
 void Connection::pump() {
@@ -106,7 +143,7 @@ void Connection::run_handler() {
   }
   if (state_ == State::kOpen && input_.size() > limits_.max_input_buffer) {
     // The handler keeps asking for more without consuming: a request larger than we hold.
-    spdlog::debug("fd {}: {} unconsumed input bytes exceed max_input_buffer; closing", fd_,
+    spdlog::debug("fd {}: {} unconsumed input bytes exceed max_input_buffer; closing", fd(),
                   input_.size());
     state_ = State::kDone;
   }
@@ -122,15 +159,14 @@ void Connection::apply(Verdict verdict) {
 }
 
 void Connection::flush() {
-  while (wants_write()) {
-    std::string_view pending = output_.readable();
-    ssize_t n = ::send(fd_, pending.data(), pending.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      output_.consume(static_cast<std::size_t>(n));
+  while (!output_.empty() && writing()) {
+    IoResult result = transport_->write(output_.readable());
+    if (result.status == IoStatus::kDone) {
+      output_.consume(result.bytes);
+      write_waits_ = Readiness::kWritable;
       touch();
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
+    } else if (result.status == IoStatus::kWouldBlock) {
+      write_waits_ = result.waits_for;
       return;
     } else {
       state_ = State::kDone;  // EPIPE/ECONNRESET: the peer is gone
@@ -143,12 +179,19 @@ void Connection::flush() {
 void Connection::after_flush() {
   if (!output_.empty()) return;
   if (state_ == State::kReadClosed) {
+    transport_->close_notify();
     state_ = State::kDone;
   } else if (state_ == State::kClosing) {
     // Half-close and drain what the peer still sends, so it reads our last reply instead of a
     // reset caused by closing a socket with unread input.
-    ::shutdown(fd_, SHUT_WR);
-    state_ = limits_.linger_timeout.count() > 0 ? State::kLingering : State::kDone;
+    IoResult result = transport_->shutdown_write();
+    if (result.status == IoStatus::kWouldBlock) {
+      write_waits_ = result.waits_for;
+      return;
+    }
+    write_waits_ = Readiness::kWritable;
+    bool linger = result.status == IoStatus::kDone && limits_.linger_timeout.count() > 0;
+    state_ = linger ? State::kLingering : State::kDone;
     touch();
   }
 }
@@ -156,9 +199,15 @@ void Connection::after_flush() {
 void Connection::discard_input() {
   char scratch[16 * 1024];
   for (int i = 0; i < 4; ++i) {  // bounded: a peer that keeps sending is cut at the timeout
-    ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
-    if (n > 0) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    IoResult result = transport_->read(scratch);
+    if (result.status == IoStatus::kDone) {
+      read_waits_ = Readiness::kReadable;
+      continue;
+    }
+    if (result.status == IoStatus::kWouldBlock) {
+      read_waits_ = result.waits_for;
+      return;
+    }
     state_ = State::kDone;  // EOF or error: the peer has read what it will read
     return;
   }

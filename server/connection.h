@@ -5,53 +5,66 @@
 #include "server/buffer.h"
 #include "server/protocol.h"
 #include "server/settings.h"
+#include "server/transport.h"
 
 namespace srv {
 
-/// The I/O half of a connection: reads from a non-blocking socket, feeds the protocol handler,
-/// writes its output with backpressure, and closes gracefully. It never waits: callers poll the
-/// fd (the blocking session loop with poll(2), event loops with their poller) and call
-/// on_readable()/on_writable(). Used on one thread at a time. Owns the fd and the handler.
+/// The policy half of a connection: feeds the protocol handler what the transport reads, writes
+/// its output with backpressure, applies the idle, linger and handler deadlines, and closes
+/// gracefully. Every byte moves through the Transport. It never waits: callers poll fd() for
+/// wants_read()/wants_write() (the blocking session loop with poll(2), event loops with their
+/// poller) and call on_ready(); a connection whose has_pending() is true is called without
+/// polling. Used on one thread at a time. Owns the transport (and so the fd) and the handler.
 class Connection {
  public:
-  Connection(int fd, std::unique_ptr<ProtocolHandler> handler, const ConnectionLimits& limits);
+  Connection(std::unique_ptr<Transport> transport, std::unique_ptr<ProtocolHandler> handler,
+             const ConnectionLimits& limits);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  int fd() const { return fd_; }
+  /// The socket to poll; owned by the transport.
+  int fd() const { return transport_->fd(); }
 
-  /// Call when the fd polls readable (or reports an error/hang-up while reading is wanted).
-  void on_readable();
-  /// Call when the fd polls writable.
-  void on_writable();
+  /// Call when fd() polled ready. Errors and hang-ups count as both readable and writable: the
+  /// details come out of the next transport call. Call with (true, false) when has_pending().
+  void on_ready(bool readable, bool writable);
 
-  /// Interest for the next poll. wants_read() is false while output is above the high-water
-  /// mark: a client that does not read its replies is not read from either.
+  /// Poll interest for the next wait. Reading stops while output is above the high-water mark (a
+  /// client that does not read its replies is not read from either); a transport that waits for
+  /// the other direction (a TLS read that must first write) adds it.
   bool wants_read() const;
   bool wants_write() const;
+  /// True when the transport holds input that polling cannot see and the connection would read
+  /// it now: call on_ready(true, false) without waiting for the fd.
+  bool has_pending() const;
   /// True once the connection is over; the owner then destroys it (closing the fd).
   bool finished() const { return state_ == State::kDone; }
 
-  /// When on_timeout() is due if nothing happens before then: the idle or linger timeout, or
-  /// the handler's own deadline, whichever comes first.
+  /// When on_timeout() is due if nothing happens before then: the idle or linger timeout, the
+  /// transport's (an unfinished TLS handshake) or the handler's own deadline, whichever is first.
   Clock::time_point deadline() const;
   /// Call once deadline() has passed: the handler answers its own deadline (e.g. with a 408),
   /// anything else ends the connection. Afterwards the connection is finished or its
   /// deadline() lies in the future.
   void on_timeout();
-  /// Ends the connection at once (timeout, shutdown deadline).
+  /// Ends the connection at once (shutdown deadline).
   void abort() { state_ = State::kDone; }
 
  private:
   enum class State {
     kOpen,        // reading and writing
     kReadClosed,  // the peer sent EOF: flush the output, then close
-    kClosing,     // the handler asked to close: flush the output, then linger
+    kClosing,     // the handler asked to close: flush the output, shut our side down, linger
     kLingering,   // our side is shut down; discard input until EOF or the linger timeout
     kDone,
   };
 
+  /// Reading is wanted by the policy (open and below the high-water mark, or lingering).
+  bool reading() const;
+  /// Writing is wanted by the policy: output to flush, or a shutdown to finish.
+  bool writing() const;
+  void read_input();
   void run_handler();
   void apply(Verdict verdict);
   void flush();
@@ -61,13 +74,15 @@ class Connection {
   void discard_input();
   void touch() { last_activity_ = Clock::now(); }
 
-  int fd_;
+  std::unique_ptr<Transport> transport_;
   std::unique_ptr<ProtocolHandler> handler_;
   const ConnectionLimits& limits_;
   Buffer input_;
   Buffer output_;
   State state_ = State::kOpen;
-  bool handler_waits_for_bytes_ = false;  // last call consumed nothing: wait for new input
+  Readiness read_waits_ = Readiness::kReadable;   // what the last blocked read waited for
+  Readiness write_waits_ = Readiness::kWritable;  // what the last blocked write waited for
+  bool handler_waits_for_bytes_ = false;          // last call consumed nothing: wait for new input
   Clock::time_point last_activity_;
 };
 

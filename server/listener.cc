@@ -8,6 +8,9 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/counters.h"
 
 namespace srv {
 namespace {
@@ -22,8 +25,11 @@ std::string port_of(const sockaddr_storage& addr) {
 }  // namespace
 
 Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
-                   std::shared_ptr<ProtocolFactory> protocol)
-    : protocol_name_(std::move(protocol_name)), protocol_(std::move(protocol)) {
+                   std::shared_ptr<ProtocolFactory> protocol,
+                   std::shared_ptr<TransportFactory> transport)
+    : protocol_name_(std::move(protocol_name)),
+      protocol_(std::move(protocol)),
+      transport_(std::move(transport)) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -64,6 +70,19 @@ Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_n
 
 Listener::~Listener() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::unique_ptr<Connection> Listener::make_connection(int fd,
+                                                      const ConnectionLimits& limits) const {
+  return std::make_unique<Connection>(transport_->wrap(fd), protocol_->create(), limits);
+}
+
+void Listener::refuse(int fd, const char* why) const {
+  transport_->refuse(fd, protocol_->refusal());
+  std::uint64_t total = count(Counter::kRefused);
+  if (log_allowed(Counter::kRefused)) {
+    spdlog::warn("refused a connection on {}: {} ({} refused so far)", address_, why, total);
+  }
 }
 
 }  // namespace srv

@@ -3,19 +3,23 @@
 #include <memory>
 #include <string>
 
+#include "server/connection.h"
 #include "server/protocol.h"
+#include "server/settings.h"
 #include "server/socket.h"
+#include "server/transport.h"
 
 namespace srv {
 
-/// One listening socket and the protocol it serves. Owned by the server, not by a strategy, so
-/// that it outlives strategy generations (a reload keeps it open). The fd is non-blocking and
-/// close-on-exec; strategies poll and accept on it but never close it.
+/// One listening socket, the protocol it serves and the transport (plain or TLS) its connections
+/// get. Owned by the server, not by a strategy, so that it outlives strategy generations (a
+/// reload keeps it open). The fd is non-blocking and close-on-exec; strategies poll and accept
+/// on it but never close it.
 class Listener {
  public:
   /// Binds and listens (SO_REUSEADDR). Throws std::system_error with the address on failure.
   Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
-           std::shared_ptr<ProtocolFactory> protocol);
+           std::shared_ptr<ProtocolFactory> protocol, std::shared_ptr<TransportFactory> transport);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -26,12 +30,24 @@ class Listener {
   const std::string& protocol_name() const { return protocol_name_; }
   /// The factory is shared by every thread and process of a generation; see ProtocolFactory.
   ProtocolFactory& protocol() const { return *protocol_; }
+  /// Shared like protocol(); "tcp" or "tls".
+  TransportFactory& transport() const { return *transport_; }
+
+  /// The connection that serves a socket accepted here: its transport and a new handler. Any
+  /// thread or forked process of the generation. Takes ownership of `fd`.
+  std::unique_ptr<Connection> make_connection(int fd, const ConnectionLimits& limits) const;
+
+  /// Refuses a connection over capacity through the transport (the protocol's refusal on a plain
+  /// socket, an alert on TLS), closes it, counts it and logs why (at most once a second, so a
+  /// flood cannot flood the log). Any thread. Takes ownership of `fd`.
+  void refuse(int fd, const char* why) const;
 
  private:
   int fd_ = -1;
   std::string address_;
   std::string protocol_name_;
   std::shared_ptr<ProtocolFactory> protocol_;
+  std::shared_ptr<TransportFactory> transport_;
 };
 
 }  // namespace srv

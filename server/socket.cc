@@ -1,5 +1,7 @@
 #include "server/socket.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,11 +43,24 @@ void close_fd(int fd) {
   if (fd >= 0) ::close(fd);
 }
 
-void send_and_close(int fd, const std::string& bytes) {
-  if (!bytes.empty()) {
-    [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+std::string peer_address(int fd) {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return "unknown peer";
+  char host[INET6_ADDRSTRLEN] = "";
+  std::uint16_t port = 0;
+  if (peer.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(peer);
+    ::inet_ntop(AF_INET6, &v6.sin6_addr, host, sizeof host);
+    port = ntohs(v6.sin6_port);
+  } else if (peer.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(peer);
+    ::inet_ntop(AF_INET, &v4.sin_addr, host, sizeof host);
+    port = ntohs(v4.sin_port);
+  } else {
+    return "unknown peer";
   }
-  ::close(fd);
+  return format_endpoint(host, port);
 }
 
 }  // namespace srv

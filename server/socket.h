@@ -22,7 +22,8 @@ std::string format_endpoint(const std::string& host, std::uint16_t port);
 /// Closes `fd`, retrying nothing (close must not be retried on Linux, even after EINTR).
 void close_fd(int fd);
 
-/// Best effort: writes `bytes` without blocking, then closes. For refusing connections.
-void send_and_close(int fd, const std::string& bytes);
+/// "HOST:PORT" of the peer of a connected socket ("[::1]:5555" for IPv6), or "unknown peer".
+/// For log lines; costs a getpeername(2), so call it when there is something to say.
+std::string peer_address(int fd);
 
 }  // namespace srv

@@ -19,9 +19,6 @@ namespace {
 constexpr int kAcceptBurst = 32;  // accepts per wake-up, so signals are not starved by a flood
 constexpr milliseconds kBackOff{100};
 
-std::atomic<long long> g_refused{0};
-std::atomic<long long> g_last_refusal_log{0};
-
 // poll(2) reports a ready listener without looking at pending signals; the handler then runs on
 // the way out and fills the self-pipe after poll sampled it. Looking again before accepting
 // keeps a process that was told to drain long ago (a busy prefork worker) from accepting.
@@ -32,18 +29,6 @@ bool readable_now(int fd) {
 }
 
 }  // namespace
-
-void refuse_connection(int fd, const Listener& listener, const char* why) {
-  send_and_close(fd, std::string(listener.protocol().refusal()));
-  long long total = ++g_refused;
-  long long now =
-      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
-  long long last = g_last_refusal_log.load();
-  if (now != last && g_last_refusal_log.compare_exchange_strong(last, now)) {
-    spdlog::warn("refused a connection on {}: {} ({} refused so far)", listener.address(), why,
-                 total);
-  }
-}
 
 void run_accept_loop(Generation& generation, Dispatcher& dispatcher) {
   std::vector<pollfd> fds;

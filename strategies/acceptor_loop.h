@@ -36,8 +36,4 @@ class Dispatcher {
 /// deadline forced stop_all(). Backs off briefly when the process runs out of fds.
 void run_accept_loop(Generation& generation, Dispatcher& dispatcher);
 
-/// Refuses a connection over capacity: sends the listener protocol's refusal, closes, and logs
-/// (at most once a second, so a flood cannot flood the log).
-void refuse_connection(int fd, const Listener& listener, const char* why);
-
 }  // namespace srv

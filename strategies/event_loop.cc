@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "server/accept.h"
-#include "strategies/acceptor_loop.h"
 
 namespace srv {
 namespace {
@@ -39,8 +38,10 @@ void EventLoop::run() {
   for (;;) {
     Phase phase = generation_.phase();
     if (phase == Phase::kStopping || (phase == Phase::kDraining && live_ == 0)) break;
-    poller_.wait(generation_.poll_timeout(next_timeout_ms()), events);
+    // Connections whose transport holds input the poller cannot see must not wait for it.
+    poller_.wait(pending_.empty() ? generation_.poll_timeout(next_timeout_ms()) : 0, events);
     for (const PollEvent& event : events) on_event(event);
+    serve_pending();
     expire(Clock::now());
     generation_.tick();
     bool should_accept = generation_.phase() == Phase::kRunning && Clock::now() >= backoff_until_;
@@ -64,16 +65,7 @@ void EventLoop::on_event(const PollEvent& event) {
     return;
   }
   if (fd >= static_cast<int>(slots_.size()) || !slots_[fd].connection) return;  // closed earlier
-  Connection& connection = *slots_[fd].connection;
-  if (event.readable) {
-    // An error or hang-up while only writing is wanted surfaces through the write.
-    if (connection.wants_read()) {
-      connection.on_readable();
-    } else {
-      connection.on_writable();
-    }
-  }
-  if (event.writable && connection.wants_write()) connection.on_writable();
+  slots_[fd].connection->on_ready(event.readable, event.writable);
   sync(fd);
 }
 
@@ -87,9 +79,9 @@ void EventLoop::accept_from(Listener& listener) {
       return;
     }
     if (live_ >= static_cast<std::size_t>(generation_.settings().max_connections)) {
-      refuse_connection(accepted.fd, listener, "max_connections reached");
+      listener.refuse(accepted.fd, "max_connections reached");
     } else if (accepted.fd >= poller_.fd_limit()) {
-      refuse_connection(accepted.fd, listener, "descriptor beyond what the poller can watch");
+      listener.refuse(accepted.fd, "descriptor beyond what the poller can watch");
     } else {
       add_connection(accepted.fd, listener);
     }
@@ -99,11 +91,10 @@ void EventLoop::accept_from(Listener& listener) {
 void EventLoop::add_connection(int fd, Listener& listener) {
   if (static_cast<std::size_t>(fd) >= slots_.size()) slots_.resize(fd + 1);
   Slot& slot = slots_[fd];
-  slot.connection =
-      std::make_unique<Connection>(fd, listener.protocol().create(), generation_.settings().limits);
+  slot.connection = listener.make_connection(fd, generation_.settings().limits);
   slot.deadline = slot.connection->deadline();
   timers_.emplace(slot.deadline, fd);
-  slot.reading = slot.writing = false;
+  slot.reading = slot.writing = slot.pending = false;
   ++live_;
   sync(fd);
 }
@@ -121,6 +112,22 @@ void EventLoop::sync(int fd) {
   }
   Clock::time_point deadline = connection.deadline();
   if (deadline < slot.deadline) refile(fd, deadline);
+  if (!slot.pending && connection.has_pending()) {
+    slot.pending = true;
+    pending_.push_back(fd);
+  }
+}
+
+void EventLoop::serve_pending() {
+  std::vector<int> due;
+  due.swap(pending_);
+  for (int fd : due) {
+    Slot& slot = slots_[fd];
+    if (!slot.pending) continue;  // closed since (its fd may already serve someone else)
+    slot.pending = false;
+    slot.connection->on_ready(true, false);
+    sync(fd);
+  }
 }
 
 void EventLoop::refile(int fd, Clock::time_point deadline) {
@@ -135,7 +142,7 @@ void EventLoop::close(int fd) {
   poller_.update(fd, false, false);
   timers_.erase({slot.deadline, fd});
   slot.connection.reset();  // closes the fd
-  slot.reading = slot.writing = false;
+  slot.reading = slot.writing = slot.pending = false;
   --live_;
 }
 

@@ -12,11 +12,14 @@
 namespace srv {
 
 /// The event-loop core shared by select, poll and epoll: one thread multiplexes the listeners,
-/// the signal pipe and every connection over a Poller. Connections are non-blocking; reading
-/// stops while a client's output is above the high-water mark (backpressure). Deadlines (idle,
-/// linger, the handler's own) sit in one ordered set. Every byte moves an idle deadline later,
-/// so a connection's entry is moved only when its deadline comes *earlier*; an entry that falls
-/// due early is filed again at the real deadline. That keeps the set out of the per-event path.
+/// the signal pipe and every connection over a Poller. A connection whose transport holds
+/// decoded input the poller cannot see (TLS records read ahead) is served on the next turn
+/// without waiting, as redis serves pending TLS data before it sleeps. Connections are
+/// non-blocking; reading stops while a client's output is above the high-water mark (backpressure).
+/// Deadlines (idle, linger, the handler's own) sit in one ordered set. Every byte moves an idle
+/// deadline later, so a connection's entry is moved only when its deadline comes *earlier*; an
+/// entry that falls due early is filed again at the real deadline. That keeps the set out of the
+/// per-event path.
 class EventLoop {
  public:
   /// Does not own the poller or the generation; both must outlive run().
@@ -32,6 +35,7 @@ class EventLoop {
     std::unique_ptr<Connection> connection;
     bool reading = false;
     bool writing = false;
+    bool pending = false;        // listed in pending_
     Clock::time_point deadline;  // as filed in timers_: never later than the connection's
   };
 
@@ -42,6 +46,8 @@ class EventLoop {
   /// closes it when it is finished.
   void sync(int fd);
   void close(int fd);
+  /// Reads connections whose transport holds input that polling cannot report.
+  void serve_pending();
   /// Files the connection's timer entry at `deadline` instead of where it was.
   void refile(int fd, Clock::time_point deadline);
   void expire(Clock::time_point now);
@@ -53,6 +59,7 @@ class EventLoop {
   std::vector<Slot> slots_;          // indexed by fd
   std::vector<int> listener_index_;  // fd -> index into generation_.listeners(), -1 otherwise
   std::set<std::pair<Clock::time_point, int>> timers_;
+  std::vector<int> pending_;  // fds with Slot::pending set
   std::size_t live_ = 0;
   bool accepting_ = false;
   Clock::time_point backoff_until_{};

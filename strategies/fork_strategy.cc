@@ -34,14 +34,14 @@ class ForkStrategy final : public Strategy, private Dispatcher {
     if (children_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       reap();  // a child may have exited since the last SIGCHLD was read
       if (children_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
-        return refuse_connection(fd, listener, "max_connections reached");
+        return listener.refuse(fd, "max_connections reached");
       }
     }
     pid_t parent = ::getpid();
     pid_t pid = fork_with_signals_blocked();
     if (pid < 0) {
       spdlog::error("fork: {}", std::strerror(errno));
-      return refuse_connection(fd, listener, "fork failed");
+      return listener.refuse(fd, "fork failed");
     }
     if (pid == 0) serve_in_child(parent, fd, listener);  // never returns
     ::close(fd);
@@ -52,10 +52,8 @@ class ForkStrategy final : public Strategy, private Dispatcher {
     detach_signals_in_child();
     unblock_signals_in_child();
     prepare_child(parent, *generation_, /*keep_listeners=*/false);
-    {
-      Connection connection(fd, listener.protocol().create(), generation_->settings().limits);
-      serve_blocking(connection, -1);  // the parent ends us with SIGKILL at the drain deadline
-    }
+    // The parent ends us with SIGKILL at the drain deadline.
+    serve_blocking(*listener.make_connection(fd, generation_->settings().limits), -1);
     ::_exit(0);  // skip the parent's atexit handlers and static destructors
   }
 

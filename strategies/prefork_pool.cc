@@ -39,11 +39,8 @@ class InlineDispatcher final : public Dispatcher {
       : max_served_(max_served), generation_(generation) {}
 
   void dispatch(int fd, Listener& listener) override {
-    {
-      Connection connection(fd, listener.protocol().create(), generation_.settings().limits);
-      // A drain lets the connection finish; the master kills what outlives shutdown_timeout.
-      serve_blocking(connection, -1);
-    }
+    // A drain lets the connection finish; the master kills what outlives shutdown_timeout.
+    serve_blocking(*listener.make_connection(fd, generation_.settings().limits), -1);
     if (max_served_ > 0 && ++served_ >= max_served_)
       generation_.drain();  // retire; master respawns
   }

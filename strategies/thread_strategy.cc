@@ -35,21 +35,19 @@ class ThreadStrategy final : public Strategy, private Dispatcher {
     std::size_t serving = running_.size() - finished_.size();
     if (serving >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       lock.unlock();
-      return refuse_connection(fd, listener, "max_connections reached");
+      return listener.refuse(fd, "max_connections reached");
     }
     pthread_t thread;
     bool started = start_thread(thread, stack_size_, [this, fd, &listener] {
-      {
-        Connection connection(fd, listener.protocol().create(), generation_->settings().limits);
-        serve_blocking(connection, generation_->life().stop_fd());
-      }
+      serve_blocking(*listener.make_connection(fd, generation_->settings().limits),
+                     generation_->life().stop_fd());
       std::lock_guard done_lock(mutex_);
       finished_.push_back(pthread_self());
       done_.notify();
     });
     if (!started) {
       lock.unlock();
-      return refuse_connection(fd, listener, "cannot start a thread");
+      return listener.refuse(fd, "cannot start a thread");
     }
     running_.insert(thread);
   }

@@ -58,7 +58,7 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
     }
     if (why) {
       lock.unlock();
-      return refuse_connection(fd, listener, why);
+      return listener.refuse(fd, why);
     }
     queue_.push_back({fd, &listener});
     ++live_;
@@ -76,11 +76,8 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
         job = queue_.front();
         queue_.pop_front();
       }
-      {
-        Connection connection(job.fd, job.listener->protocol().create(),
-                              generation_->settings().limits);
-        serve_blocking(connection, generation_->life().stop_fd());
-      }
+      serve_blocking(*job.listener->make_connection(job.fd, generation_->settings().limits),
+                     generation_->life().stop_fd());
       {
         std::lock_guard lock(mutex_);
         --live_;

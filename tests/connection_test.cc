@@ -1,0 +1,400 @@
+// Connection's policy (handler feeding, backpressure, half-close, lingering close, deadlines)
+// over a scripted fake transport that reads and writes in pieces of any size, blocks at every
+// other step, and waits for the "wrong" direction as TLS can; then over a real socketpair.
+
+#include "server/connection.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "server/socket_transport.h"
+
+namespace srv {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A line protocol that exercises every verdict: each whole line comes back; "quit" answers
+// "bye" and closes after the flush; "kill" closes at once; "big N" answers N bytes. A partial
+// line is left unconsumed until the rest arrives.
+class LineHandler final : public ProtocolHandler {
+ public:
+  Step on_data(std::string_view in, Buffer& out) override {
+    std::size_t end = in.find('\n');
+    if (end == std::string_view::npos) return {0, Verdict::kContinue};
+    std::string_view line = in.substr(0, end);
+    if (line == "quit") {
+      out.append("bye\n");
+      return {end + 1, Verdict::kCloseAfterFlush};
+    }
+    if (line == "kill") return {end + 1, Verdict::kCloseNow};
+    if (line.starts_with("big ")) {
+      out.append(std::string(std::stoul(std::string(line.substr(4))), 'x'));
+    } else {
+      out.append(in.substr(0, end + 1));
+    }
+    return {end + 1, Verdict::kContinue};
+  }
+};
+
+// What the fake transport's peer did and saw; outlives the transport, which Connection owns.
+struct Peer {
+  std::string to_server;  // bytes the peer sent, not yet read by the server
+  bool eof = false;       // the peer finished sending after to_server
+  std::string from_server;
+  bool shut_down = false;  // shutdown_write() completed
+  bool close_notified = false;
+  bool pending = false;  // the transport claims decoded input polling cannot see
+  int reads = 0;
+  bool writes_blocked = false;  // the peer does not read: every write would block
+  Clock::time_point deadline = Clock::time_point::max();
+  bool deadline_reported = false;
+};
+
+struct Script {
+  std::size_t max_read = std::numeric_limits<std::size_t>::max();
+  std::size_t max_write = std::numeric_limits<std::size_t>::max();
+  bool block_every_other = false;  // every other call returns kWouldBlock first (EAGAIN)
+  Readiness read_waits = Readiness::kReadable;  // kWritable: a read that must write first (TLS)
+};
+
+void PrintTo(const Script& s, std::ostream* os) {
+  *os << "read<=" << s.max_read << " write<=" << s.max_write
+      << (s.block_every_other ? " EAGAIN-every-other-call" : "")
+      << (s.read_waits == Readiness::kWritable ? " reads-wait-for-writable" : "");
+}
+
+class FakeTransport final : public Transport {
+ public:
+  FakeTransport(Peer& peer, Script script) : peer_(peer), script_(script) {}
+
+  int fd() const override { return -1; }
+
+  IoResult read(std::span<char> into) override {
+    ++peer_.reads;
+    // A first read that must write before it can read, as a TLS handshake does.
+    bool first = read_calls_ == 0 && script_.read_waits == Readiness::kWritable;
+    if (first || block_now(read_calls_)) {
+      read_calls_ += first ? 1 : 0;
+      return {IoStatus::kWouldBlock, 0, script_.read_waits};
+    }
+    if (peer_.to_server.empty()) {
+      if (peer_.eof) return {IoStatus::kEof};
+      return {IoStatus::kWouldBlock, 0, Readiness::kReadable};
+    }
+    std::size_t n = std::min({into.size(), script_.max_read, peer_.to_server.size()});
+    std::copy_n(peer_.to_server.begin(), n, into.begin());
+    peer_.to_server.erase(0, n);
+    return {IoStatus::kDone, n};
+  }
+
+  IoResult write(std::string_view bytes) override {
+    if (peer_.writes_blocked || block_now(write_calls_)) {
+      return {IoStatus::kWouldBlock, 0, Readiness::kWritable};
+    }
+    std::size_t n = std::min(bytes.size(), script_.max_write);
+    peer_.from_server.append(bytes.substr(0, n));
+    return {IoStatus::kDone, n};
+  }
+
+  IoResult shutdown_write() override {
+    if (block_now(write_calls_)) return {IoStatus::kWouldBlock, 0, Readiness::kWritable};
+    peer_.shut_down = true;
+    return {IoStatus::kDone};
+  }
+
+  void close_notify() override { peer_.close_notified = true; }
+  bool has_pending() const override { return peer_.pending; }
+  Clock::time_point deadline() const override { return peer_.deadline; }
+  void on_deadline() override { peer_.deadline_reported = true; }
+
+ private:
+  bool block_now(int& calls) const { return script_.block_every_other && (calls++ % 2 == 0); }
+
+  Peer& peer_;
+  Script script_;
+  int read_calls_ = 0;
+  int write_calls_ = 0;
+};
+
+ConnectionLimits small_limits() {
+  ConnectionLimits limits;
+  limits.read_chunk = 16;
+  limits.output_high_water = 64;
+  limits.max_input_buffer = 4096;
+  return limits;
+}
+
+// Plays the poller: the fake is ready for whatever the connection waits for (so every
+// kWouldBlock the script adds is a spurious wake-up). Stops when the connection is finished,
+// waits for nothing, or has made no progress for a few turns (it waits for the peer).
+void drive(Connection& connection, const Peer& peer) {
+  auto progress = [&] {
+    return std::tuple(peer.to_server.size(), peer.from_server.size(), peer.shut_down,
+                      peer.close_notified);
+  };
+  int idle_turns = 0;
+  while (!connection.finished() && idle_turns < 4) {
+    bool readable = connection.wants_read() || connection.has_pending();
+    bool writable = connection.wants_write();
+    if (!readable && !writable) break;
+    auto before = progress();
+    connection.on_ready(readable, writable);
+    idle_turns = progress() == before ? idle_turns + 1 : 0;
+  }
+}
+
+struct Case {
+  const char* name;
+  std::string input;
+  bool eof;
+  std::string expected;
+  bool finished;
+  bool shut_down;       // the connection half-closed (close after flush)
+  bool close_notified;  // the connection said goodbye after the peer's EOF
+};
+
+std::vector<Case> cases() {
+  return {
+      {"lines then EOF", "a\nbb\nccc\n", true, "a\nbb\nccc\n", true, false, true},
+      {"partial line at EOF", "a\npart", true, "a\n", true, false, true},
+      {"quit, then input to discard", "a\nquit\nignored\n", true, "a\nbye\n", true, true, false},
+      {"kill drops the rest", "kill\nb\n", true, "", true, false, false},
+      {"replies above the high-water mark", "big 300\nz\n", true, std::string(300, 'x') + "z\n",
+       true, false, true},
+      {"no EOF: stays open", "a\nb\n", false, "a\nb\n", false, false, false},
+  };
+}
+
+std::vector<Script> scripts() {
+  std::vector<Script> out;
+  for (std::size_t max_read : {std::size_t{1}, std::size_t{2}, std::size_t{7}, SIZE_MAX}) {
+    for (std::size_t max_write : {std::size_t{1}, std::size_t{3}, SIZE_MAX}) {
+      for (bool block : {false, true}) {
+        for (Readiness waits : {Readiness::kReadable, Readiness::kWritable}) {
+          out.push_back({max_read, max_write, block, waits});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+class ConnectionOverFakeTransport : public ::testing::TestWithParam<Script> {};
+
+TEST_P(ConnectionOverFakeTransport, EveryCaseAtEveryReadWriteSize) {
+  const ConnectionLimits limits = small_limits();
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    Peer peer;
+    peer.to_server = c.input;
+    peer.eof = c.eof;
+    Connection connection(std::make_unique<FakeTransport>(peer, GetParam()),
+                          std::make_unique<LineHandler>(), limits);
+    drive(connection, peer);
+    EXPECT_EQ(peer.from_server, c.expected);
+    EXPECT_EQ(connection.finished(), c.finished);
+    EXPECT_EQ(peer.shut_down, c.shut_down);
+    EXPECT_EQ(peer.close_notified, c.close_notified);
+    if (!c.finished) {
+      EXPECT_TRUE(peer.to_server.empty()) << "an open connection reads everything sent";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scripts, ConnectionOverFakeTransport, ::testing::ValuesIn(scripts()));
+
+// A read that waits for writability (TLS must send before it can read) asks the poller for
+// writability, not readability, and is retried when the fd polls writable.
+TEST(Connection, ReadWaitingForWritabilityPollsForWriting) {
+  Peer peer;
+  Script script;
+  script.read_waits = Readiness::kWritable;
+  Connection connection(std::make_unique<FakeTransport>(peer, script),
+                        std::make_unique<LineHandler>(), small_limits());
+  connection.on_ready(true, false);  // nothing to read yet: the read waits for writability
+  EXPECT_FALSE(connection.wants_read());
+  EXPECT_TRUE(connection.wants_write());
+  peer.to_server = "hi\n";
+  connection.on_ready(false, true);
+  EXPECT_EQ(peer.from_server, "hi\n");
+}
+
+// A client that does not read its replies is not read from either, and reading resumes once
+// the output has gone out.
+TEST(Connection, BackpressureStopsReadingUntilOutputDrains) {
+  Peer peer;
+  peer.writes_blocked = true;
+  peer.to_server = "big 100\n" + std::string(1000, 'y') + "\n";
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<LineHandler>(), small_limits());
+  drive(connection, peer);
+  EXPECT_FALSE(connection.wants_read()) << "output is above the high-water mark";
+  EXPECT_TRUE(connection.wants_write());
+  const int reads = peer.reads;
+  peer.pending = true;
+  EXPECT_FALSE(connection.has_pending()) << "pending input waits while backpressured";
+  connection.on_ready(true, false);
+  EXPECT_EQ(peer.reads, reads) << "read while above the high-water mark";
+  peer.pending = false;
+  peer.writes_blocked = false;
+  peer.eof = true;
+  drive(connection, peer);
+  EXPECT_EQ(peer.from_server, std::string(100, 'x') + std::string(1000, 'y') + "\n");
+  EXPECT_TRUE(connection.finished());
+}
+
+TEST(Connection, PendingTransportInputIsReportedWhileReading) {
+  Peer peer;
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<LineHandler>(), small_limits());
+  EXPECT_FALSE(connection.has_pending());
+  peer.pending = true;
+  EXPECT_TRUE(connection.has_pending());
+}
+
+TEST(Connection, TransportDeadlineEndsTheConnection) {
+  Peer peer;
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<LineHandler>(), small_limits());
+  peer.deadline = Clock::now() - 1ms;  // an unfinished TLS handshake, say
+  EXPECT_LE(connection.deadline(), Clock::now());
+  connection.on_timeout();
+  EXPECT_TRUE(connection.finished());
+  EXPECT_TRUE(peer.deadline_reported);
+}
+
+TEST(Connection, IdleTimeoutEndsASilentConnection) {
+  Peer peer;
+  ConnectionLimits limits = small_limits();
+  limits.idle_timeout = 1ms;
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<LineHandler>(), limits);
+  EXPECT_LE(connection.deadline(), Clock::now() + 1ms);
+  while (connection.deadline() > Clock::now()) {
+  }
+  connection.on_timeout();
+  EXPECT_TRUE(connection.finished());
+  EXPECT_FALSE(peer.deadline_reported);
+}
+
+TEST(Connection, InputBeyondMaxInputBufferCloses) {
+  Peer peer;
+  peer.to_server = std::string(5000, 'n');  // no newline: the handler never consumes
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<LineHandler>(), small_limits());
+  drive(connection, peer);
+  EXPECT_TRUE(connection.finished());
+  EXPECT_EQ(peer.from_server, "");
+}
+
+// ---- over a real socketpair ----------------------------------------------------------------
+
+struct Pair {
+  int server = -1;
+  int client = -1;
+  Pair() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    server = fds[0];
+    client = fds[1];
+  }
+  ~Pair() { ::close(client); }  // the server end belongs to the transport
+};
+
+// Polls the server end for what the connection wants and serves it, until it is finished or
+// nothing happens for 100 ms.
+void serve(Connection& connection) {
+  while (!connection.finished()) {
+    short events = static_cast<short>((connection.wants_read() ? POLLIN : 0) |
+                                      (connection.wants_write() ? POLLOUT : 0));
+    pollfd p{connection.fd(), events, 0};
+    if (::poll(&p, 1, 100) <= 0) return;
+    bool failed = (p.revents & (POLLERR | POLLHUP)) != 0;
+    connection.on_ready(failed || (p.revents & POLLIN), failed || (p.revents & POLLOUT));
+  }
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char chunk[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) return out + "<timeout>";
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return out;
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+TEST(ConnectionOverSocketpair, HalfClosedPeerGetsEveryReplyThenEof) {
+  Pair pair;
+  ConnectionLimits limits;
+  auto connection = std::make_unique<Connection>(std::make_unique<SocketTransport>(pair.server),
+                                                 std::make_unique<LineHandler>(), limits);
+  std::string request = "one\nbig 200000\ntwo\n";
+  ASSERT_EQ(::send(pair.client, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+  std::string got;
+  // The reply exceeds the socket buffer: serve and read in turns.
+  while (!connection->finished()) {
+    serve(*connection);
+    char chunk[65536];
+    ssize_t n;
+    while ((n = ::recv(pair.client, chunk, sizeof chunk, MSG_DONTWAIT)) > 0) {
+      got.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  connection.reset();  // closes the server end
+  got += read_all(pair.client);
+  EXPECT_EQ(got, "one\n" + std::string(200000, 'x') + "two\n");
+}
+
+TEST(ConnectionOverSocketpair, CloseAfterFlushHalfClosesAndLingers) {
+  Pair pair;
+  ConnectionLimits limits;
+  Connection connection(std::make_unique<SocketTransport>(pair.server),
+                        std::make_unique<LineHandler>(), limits);
+  std::string request = "quit\nmore input the server must discard\n";
+  ASSERT_EQ(::send(pair.client, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  serve(connection);
+  EXPECT_FALSE(connection.finished()) << "lingering until the peer closes";
+  EXPECT_EQ(read_all(pair.client), "bye\n") << "the reply, then EOF from the half-close";
+  std::string late = "still talking\n";
+  ASSERT_EQ(::send(pair.client, late.data(), late.size(), 0), static_cast<ssize_t>(late.size()));
+  serve(connection);
+  EXPECT_FALSE(connection.finished()) << "input is discarded while lingering";
+  ASSERT_EQ(::shutdown(pair.client, SHUT_WR), 0);
+  serve(connection);
+  EXPECT_TRUE(connection.finished()) << "the peer's EOF ends the linger";
+}
+
+TEST(ConnectionOverSocketpair, ResetPeerEndsTheConnection) {
+  Pair pair;
+  ConnectionLimits limits;
+  Connection connection(std::make_unique<SocketTransport>(pair.server),
+                        std::make_unique<LineHandler>(), limits);
+  ::close(pair.client);
+  pair.client = ::dup(0);  // keep the destructor's close harmless
+  serve(connection);
+  EXPECT_TRUE(connection.finished());
+}
+
+}  // namespace
+}  // namespace srv
