@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit tests, the conformance suite
-# (every strategy x every protocol, real sockets), the same suite under ASan+UBSan, the
-# integration tests with real clients, and a short libFuzzer run of each parser.
+# (every strategy x every protocol, real sockets), the same suite under ASan+UBSan, the threaded
+# strategies under ThreadSanitizer, the integration tests with real clients, and a short
+# libFuzzer run of each parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -25,11 +26,28 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
-step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, srv-loadtest)"
+step "ThreadSanitizer build: the strategies that run handlers on several threads"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSRV_WERROR=ON \
+  -DSRV_SANITIZE_THREAD=ON >/dev/null
+cmake --build build-tsan -j"$jobs" --target srv srv_conformance_tests
+tsan_reports=$(mktemp -d)
+# A race kills srv at once (the test then fails); the reports are also kept, and any is fatal.
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$tsan_reports/tsan" \
+  ctest --test-dir build-tsan -R 'ConformanceTest\..*/(thread|threadpool)_' --output-on-failure \
+  -j"$jobs"
+if compgen -G "$tsan_reports/tsan*" >/dev/null; then
+  cat "$tsan_reports"/tsan*
+  echo "ThreadSanitizer reported the races above" >&2
+  exit 1
+fi
+rm -rf "$tsan_reports"
+
+step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, openssl, srv-loadtest)"
 tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
+tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
-step "fuzzing each parser briefly (longer by hand: tests/fuzz/run.sh 600)"
+step "fuzzing each parser and the TLS transport briefly (longer by hand: tests/fuzz/run.sh 600)"
 tests/fuzz/run.sh "${SRV_FUZZ_SECONDS:-20}"
