@@ -25,7 +25,9 @@ if [[ "${1:-}" == "--test" ]]; then
     redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
     jq                    # tests/integration/loadtest.sh reads srv-loadtest --json
     libxml2-utils         # xmllint: the report test checks the SVGs
-    openssl               # tests/integration/tls.sh: makes its certificates, drives s_client
+    openssl               # tests/integration/tls.sh: makes its certificates, drives s_client;
+                          # tests/integration/loadtest.sh: certificates for its TLS runs
+    nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls
   )
 fi
 
