@@ -24,7 +24,23 @@ struct CompareOptions {
   double warmup = 1;
   double ramp = -1;                   ///< -1: 0.2 s per 1000 connections, at most 2 s
   std::vector<std::string> srv_args;  ///< more arguments for every srv
+  /// Empty: no TLS (the report has no TLS columns). Otherwise each point runs in each mode:
+  /// "plain" (srv without TLS), "keepalive" (TLS, connections kept open), "full" (TLS, a new
+  /// connection and a full handshake every requests_per_connection replies, 1 by default),
+  /// "resumed" (as full, each new connection resuming its thread's previous session).
+  std::vector<std::string> tls_modes;
 };
+
+/// Checks the TLS modes (known names, no repeats, keepalive without requests_per_connection);
+/// throws std::invalid_argument.
+void validate_tls_modes(const CompareOptions& options);
+
+/// The srv configuration of a TLS listener on 127.0.0.1:port serving `protocol`, with the
+/// certificate and key srv must load:
+///   listeners: [{listen: 127.0.0.1:PORT, protocol: P, tls: {cert: C, key: K}}]
+std::string tls_listener_config(int port, const std::string& protocol,
+                                const std::filesystem::path& cert,
+                                const std::filesystem::path& key);
 
 /// Runs the matrix and writes the report. Returns the exit status: 0 when every point that
 /// could run did, 1 when a server failed to start or the report could not be written.

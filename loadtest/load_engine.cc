@@ -67,6 +67,9 @@ void validate(const LoadOptions& o) {
     throw std::invalid_argument(
         "--rate: requests per second, 0 = closed loop, at most 1000000 per connection");
   }
+  if (!o.tls.enabled && (!o.tls.ca_file.empty() || !o.tls.sni.empty() || o.tls.resume)) {
+    throw std::invalid_argument("--tls-ca, --tls-sni and --tls-resume need --tls");
+  }
   if (o.requests_per_connection < 0) {
     throw std::invalid_argument("--requests-per-connection: 0 (keep-alive) or more");
   }
@@ -102,6 +105,8 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
   validate(options);
   reserve_descriptors(options.connections);
   const Endpoint endpoint = resolve(options.host, options.port);
+  std::unique_ptr<TlsContext> tls;
+  if (options.tls.enabled) tls = std::make_unique<TlsContext>(options.tls, options.host);
 
   Schedule schedule;
   schedule.start = now_ns() + kSecond / 100;  // every thread built before the first connect
@@ -111,8 +116,8 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
 
   std::vector<std::unique_ptr<LoadThread>> threads;
   for (int t = 0; t < options.threads; ++t) {
-    threads.push_back(std::make_unique<LoadThread>(options, endpoint, workload, schedule, t,
-                                                   options.threads, stop));
+    threads.push_back(std::make_unique<LoadThread>(options, endpoint, workload, tls.get(), schedule,
+                                                   t, options.threads, stop));
   }
   std::vector<std::jthread> running;
   for (auto& t : threads) running.emplace_back([&thread = *t] { thread.run(); });
@@ -158,6 +163,8 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
   result.size = workload.size();
   result.mix = workload.mix();
   result.requests_per_connection = options.requests_per_connection;
+  result.tls = options.tls.enabled;
+  result.tls_resume = options.tls.resume;
   result.seconds = std::max(0.0, static_cast<double>(stopped - schedule.measure_start) / kSecond);
   for (auto& t : threads) {
     ThreadStats& s = t->stats();
@@ -165,6 +172,9 @@ RunResult run_load(const LoadOptions& options, const Workload& workload,
     result.errors += s.errors.load();
     result.bytes_sent += s.bytes_sent.load();
     result.bytes_received += s.bytes_received.load();
+    result.handshakes += s.handshakes.load();
+    result.resumed += s.resumed.load();
+    if (result.tls_negotiated.empty()) result.tls_negotiated = s.tls;
     for (const auto& [kind, n] : s.error_kinds) result.error_kinds[kind] += n;
     for (const auto& [kind, message] : s.first_error) result.first_errors.emplace(kind, message);
   }

@@ -12,6 +12,7 @@
 
 #include "loadtest/histogram.h"
 #include "loadtest/results.h"
+#include "loadtest/transport.h"
 #include "loadtest/workload.h"
 
 namespace srv::loadtest {
@@ -28,6 +29,7 @@ struct LoadOptions {
   double ramp = 0;            ///< seconds over which connections are opened
   double reply_timeout = 10;  ///< a connection waiting longer than this for a reply is an error
   int requests_per_connection = 0;  ///< close and reopen after this many replies; 0 = never
+  TlsOptions tls;                   ///< TLS on every connection when tls.enabled
 };
 
 /// Once a second during the run, on the thread that called run_load.

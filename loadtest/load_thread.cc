@@ -3,6 +3,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,10 +41,13 @@ struct LoadThread::Conn {
   std::uint32_t slot = 0;
   std::uint64_t index = 0;  // connection number across all threads
   int fd = -1;
-  bool connecting = false;
-  bool writing = false;  // EPOLLOUT is armed
+  std::uint32_t events = 0;       // what epoll watches on fd; 0 = fd is not in the set
+  bool connecting = false;        // TCP connect in progress
+  bool handshaking = false;       // connected, transport handshake in progress
+  bool read_wants_write = false;  // the transport can read on only once the socket is writable
   bool send_timer = false;
-  bool open = false;  // connected and counted in stats_.open
+  bool open = false;  // handshake done, counted in stats_.open
+  std::unique_ptr<Transport> transport;
   std::unique_ptr<Conversation> conversation;
   std::string out;
   std::size_t out_sent = 0;
@@ -55,13 +60,14 @@ struct LoadThread::Conn {
 };
 
 LoadThread::LoadThread(const LoadOptions& options, const Endpoint& endpoint,
-                       const Workload& workload, const Schedule& schedule, int first_index,
-                       int stride, const std::atomic<bool>* stop)
+                       const Workload& workload, const TlsContext* tls, const Schedule& schedule,
+                       int first_index, int stride, const std::atomic<bool>* stop)
     : options_(options),
       endpoint_(endpoint),
       workload_(workload),
       schedule_(schedule),
       stop_(stop),
+      factory_(tls),
       scratch_(kScratch) {
   if (options.rate > 0) {
     interval_ns_ = static_cast<std::int64_t>(static_cast<double>(kSecond) * options.connections /
@@ -82,12 +88,20 @@ LoadThread::LoadThread(const LoadOptions& options, const Endpoint& endpoint,
 
 LoadThread::~LoadThread() {
   for (auto& c : conns_) {
+    c->transport.reset();  // before its socket
     if (c->fd >= 0) ::close(c->fd);
   }
   if (epfd_ >= 0) ::close(epfd_);
 }
 
 void LoadThread::run() noexcept {
+  // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server that hung up would raise
+  // SIGPIPE. Blocked on this thread, it stays pending here (and goes with the thread) while
+  // the write fails with EPIPE, as a plain send does.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   try {
     loop();
   } catch (...) {
@@ -140,7 +154,7 @@ void LoadThread::fire_timers(std::int64_t now) {
       if (c.fd < 0) connect(c, now);
     } else {
       c.send_timer = false;
-      if (c.fd >= 0 && !c.connecting) {
+      if (c.open) {
         send_due(c, now);
         flush(c);
       }
@@ -156,9 +170,10 @@ void LoadThread::connect(Conn& c, std::int64_t now) {
   }
   const int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c.waiting_since = now;  // connect and handshake together must finish within the timeout
   if (::connect(c.fd, reinterpret_cast<const sockaddr*>(&endpoint_.address), endpoint_.length) ==
       0) {
-    on_connected(c, now);
+    on_tcp_connected(c, now);
     return;
   }
   if (errno != EINPROGRESS) {
@@ -166,20 +181,43 @@ void LoadThread::connect(Conn& c, std::int64_t now) {
     return;
   }
   c.connecting = true;
-  c.waiting_since = now;
-  epoll_event ev{};
-  ev.events = EPOLLOUT;
-  ev.data.u32 = c.slot;
-  epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
+  watch(c, EPOLLOUT);
+}
+
+void LoadThread::on_tcp_connected(Conn& c, std::int64_t now) {
+  c.connecting = false;
+  c.transport = factory_.open(c.fd);
+  c.handshaking = true;
+  continue_handshake(c, now);
+}
+
+void LoadThread::continue_handshake(Conn& c, std::int64_t now) {
+  switch (c.transport->handshake().status) {
+    case Io::kDone:
+      break;
+    case Io::kWantRead:
+      watch(c, EPOLLIN);
+      return;
+    case Io::kWantWrite:
+      watch(c, EPOLLIN | EPOLLOUT);
+      return;
+    default:
+      fail(c, "tls", c.transport->error(), now);
+      return;
+  }
+  c.handshaking = false;
+  if (factory_.tls()) {
+    if (now >= schedule_.measure_start) {
+      stats_.handshakes.fetch_add(1, std::memory_order_relaxed);
+      if (c.transport->resumed()) stats_.resumed.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (stats_.tls.empty()) stats_.tls = c.transport->describe();
+  }
+  on_connected(c, now);
 }
 
 void LoadThread::on_connected(Conn& c, std::int64_t now) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = c.slot;
-  epoll_ctl(epfd_, c.connecting ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev);
-  c.connecting = false;
-  c.writing = false;
+  watch(c, EPOLLIN);
   stats_.open.fetch_add(1, std::memory_order_relaxed);
   c.open = true;
   if (interval_ns_ == 0) {
@@ -205,34 +243,45 @@ void LoadThread::on_event(Conn& c, std::uint32_t events, std::int64_t now) {
     if (err != 0) {
       fail(c, "connect", std::strerror(err), now);
     } else {
-      on_connected(c, now);
+      on_tcp_connected(c, now);
     }
     return;
   }
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !read_replies(c, now)) return;
-  if (events & EPOLLOUT) flush(c);
+  if (c.handshaking) {
+    continue_handshake(c, now);
+    return;
+  }
+  const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
+  const bool writable = (events & EPOLLOUT) != 0;
+  if ((readable || (writable && c.read_wants_write)) && !read_replies(c, now)) return;
+  if (writable) flush(c);
 }
 
 bool LoadThread::read_replies(Conn& c, std::int64_t now) {
-  for (int i = 0; i < kReadsPerEvent; ++i) {
-    const ssize_t n = ::read(c.fd, scratch_.data(), scratch_.size());
-    if (n == 0) {
+  c.read_wants_write = false;
+  // Bytes the transport already holds (TLS records read ahead) wake no epoll: read them all.
+  for (int i = 0; i < kReadsPerEvent || c.transport->buffered(); ++i) {
+    const IoResult r = c.transport->read(scratch_.data(), scratch_.size());
+    if (r.status == Io::kWantRead) break;
+    if (r.status == Io::kWantWrite) {
+      c.read_wants_write = true;  // on_event reads again once the socket is writable
+      break;
+    }
+    if (r.status == Io::kClosed) {
       if (!c.due.empty()) {
         fail(c, "closed",
              fmt::format("server closed the connection with {} replies outstanding", c.due.size()),
              now);
       } else {
-        close_conn(c, now);
+        close_conn(c, now, /*clean=*/true);
       }
       return false;
     }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;
-      fail(c, "read", std::strerror(errno), now);
+    if (r.status != Io::kDone) {
+      fail(c, r.status == Io::kTlsError ? "tls" : "read", c.transport->error(), now);
       return false;
     }
-    const auto got = static_cast<std::size_t>(n);
+    const std::size_t got = r.bytes;
     if (now >= schedule_.measure_start) {
       stats_.bytes_received.fetch_add(got, std::memory_order_relaxed);  // same window as replies
     }
@@ -246,7 +295,7 @@ bool LoadThread::read_replies(Conn& c, std::int64_t now) {
       if (!check_replies(c, c.in, consumed, now)) return false;
       c.in.erase(0, consumed);
     }
-    if (got < scratch_.size()) break;
+    if (got < scratch_.size() && !c.transport->buffered()) break;
   }
   if (interval_ns_ > 0) send_due(c, now);
   return flush(c);
@@ -283,7 +332,7 @@ bool LoadThread::check_replies(Conn& c, std::string_view in, std::size_t& consum
     c.waiting_since = now;
     if (++c.answered_here == options_.requests_per_connection) {
       publish();
-      close_conn(c, now);  // done with it, as a client that opens a connection per request
+      close_conn(c, now, /*clean=*/true);  // done with it, as a client without keep-alive
       return false;
     }
     if (interval_ns_ == 0 && may_send(c)) send_request(c, now);
@@ -318,18 +367,19 @@ void LoadThread::send_request(Conn& c, std::int64_t due) {
 
 bool LoadThread::flush(Conn& c) {
   while (c.out_sent < c.out.size()) {
-    const ssize_t n =
-        ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      c.out_sent += static_cast<std::size_t>(n);
+    const IoResult r = c.transport->write(c.out.data() + c.out_sent, c.out.size() - c.out_sent);
+    if (r.status == Io::kDone) {
+      c.out_sent += r.bytes;
       if (now_ns() >= schedule_.measure_start) {
-        stats_.bytes_sent.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+        stats_.bytes_sent.fetch_add(r.bytes, std::memory_order_relaxed);
       }
-    } else if (errno == EAGAIN) {
+    } else if (r.status == Io::kWantWrite) {
       want_write(c, true);
       return true;
-    } else if (errno != EINTR) {
-      fail(c, "write", std::strerror(errno), now_ns());
+    } else if (r.status == Io::kWantRead) {
+      return true;  // EPOLLIN is always watched; read_replies flushes after reading
+    } else {
+      fail(c, r.status == Io::kTlsError ? "tls" : "write", c.transport->error(), now_ns());
       return false;
     }
   }
@@ -340,12 +390,16 @@ bool LoadThread::flush(Conn& c) {
 }
 
 void LoadThread::want_write(Conn& c, bool on) {
-  if (c.writing == on) return;
+  watch(c, on || c.read_wants_write ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+void LoadThread::watch(Conn& c, std::uint32_t events) {
+  if (c.events == events) return;
   epoll_event ev{};
-  ev.events = on ? EPOLLIN | EPOLLOUT : EPOLLIN;
+  ev.events = events;
   ev.data.u32 = c.slot;
-  epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
-  c.writing = on;
+  epoll_ctl(epfd_, c.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd, &ev);
+  c.events = events;
 }
 
 void LoadThread::fail(Conn& c, const std::string& kind, const std::string& message,
@@ -356,13 +410,17 @@ void LoadThread::fail(Conn& c, const std::string& kind, const std::string& messa
   close_conn(c, now + (kind == "connect" ? kRetryConnect : kRetryAfterError));
 }
 
-void LoadThread::close_conn(Conn& c, std::int64_t reconnect_at) {
+void LoadThread::close_conn(Conn& c, std::int64_t reconnect_at, bool clean) {
   if (c.fd >= 0) {
     if (c.open) stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    // A TLS session is resumable later only if the connection was shut down, not dropped.
+    if (clean && c.open) c.transport->shutdown();
+    c.transport.reset();
     ::close(c.fd);  // also leaves the epoll set
   }
   c.fd = -1;
-  c.connecting = c.writing = c.open = false;
+  c.events = 0;
+  c.connecting = c.handshaking = c.read_wants_write = c.open = false;
   c.in.clear();
   c.out.clear();
   c.out_sent = 0;
@@ -378,6 +436,8 @@ void LoadThread::check_timeouts(std::int64_t now) {
     if (c->fd < 0 || now - c->waiting_since <= limit) continue;
     if (c->connecting) {
       fail(*c, "connect", fmt::format("no answer to connect in {} s", options_.reply_timeout), now);
+    } else if (c->handshaking) {
+      fail(*c, "tls", fmt::format("no TLS handshake in {} s", options_.reply_timeout), now);
     } else if (!c->due.empty()) {
       fail(*c, "timeout", fmt::format("no reply in {} s", options_.reply_timeout), now);
     }

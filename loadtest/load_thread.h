@@ -17,6 +17,7 @@
 
 #include "loadtest/histogram.h"
 #include "loadtest/load_engine.h"
+#include "loadtest/transport.h"
 
 namespace srv::loadtest {
 
@@ -32,10 +33,13 @@ struct ThreadStats {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<int> open{0};
-  std::mutex mutex;    ///< guards the three below; held by the thread for one batch of events
+  std::atomic<std::uint64_t> handshakes{0};  ///< TLS handshakes completed in the measured time
+  std::atomic<std::uint64_t> resumed{0};     ///< of those, how many resumed a session
+  std::mutex mutex;    ///< guards the four below; held by the thread for one batch of events
   Histogram interval;  ///< latencies (ns) since the engine last took them
   std::map<std::string, std::uint64_t> error_kinds;
   std::map<std::string, std::string> first_error;  ///< kind -> the first message of that kind
+  std::string tls;  ///< the first completed handshake's protocol and cipher
 };
 
 /// Where to connect, resolved once by the engine.
@@ -53,10 +57,12 @@ struct Schedule {
 
 class LoadThread {
  public:
-  /// Serves connections first_index, first_index + stride, ... below options.connections.
-  /// Does not own `workload` or `stop`; both outlive the thread.
+  /// Serves connections first_index, first_index + stride, ... below options.connections,
+  /// over TLS when `tls` is not null. Does not own `workload`, `tls` or `stop`; they outlive
+  /// the thread.
   LoadThread(const LoadOptions& options, const Endpoint& endpoint, const Workload& workload,
-             const Schedule& schedule, int first_index, int stride, const std::atomic<bool>* stop);
+             const TlsContext* tls, const Schedule& schedule, int first_index, int stride,
+             const std::atomic<bool>* stop);
   ~LoadThread();
 
   /// The loop; returns at schedule.end or when *stop turns true. Call on the thread that owns it.
@@ -81,6 +87,8 @@ class LoadThread {
   int wait(std::vector<epoll_event>& events, std::int64_t timeout_ns);
   void fire_timers(std::int64_t now);
   void connect(Conn& c, std::int64_t now);
+  void on_tcp_connected(Conn& c, std::int64_t now);
+  void continue_handshake(Conn& c, std::int64_t now);
   void on_connected(Conn& c, std::int64_t now);
   void on_event(Conn& c, std::uint32_t events, std::int64_t now);
   bool read_replies(Conn& c, std::int64_t now);
@@ -90,9 +98,11 @@ class LoadThread {
   bool may_send(const Conn& c) const;
   bool flush(Conn& c);
   void fail(Conn& c, const std::string& kind, const std::string& message, std::int64_t now);
-  void close_conn(Conn& c, std::int64_t reconnect_at);
+  void close_conn(Conn& c, std::int64_t reconnect_at, bool clean = false);
   void check_timeouts(std::int64_t now);
   void want_write(Conn& c, bool on);
+  /// Sets the epoll events of c.fd to `events`, adding it to the set the first time.
+  void watch(Conn& c, std::uint32_t events);
 
   const LoadOptions& options_;
   Endpoint endpoint_;
@@ -102,6 +112,7 @@ class LoadThread {
   std::int64_t interval_ns_ = 0;  ///< open loop: time between requests of one connection
   int epfd_ = -1;
   bool have_pwait2_ = true;
+  ConnectionFactory factory_;  ///< before conns_: their transports go first
   std::vector<std::unique_ptr<Conn>> conns_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<char> scratch_;

@@ -64,6 +64,9 @@ int run(const LoadOptions& load, WorkloadOptions work, const std::string& mix, b
   if (!mix.empty()) work.mix = srv::loadtest::parse_mix(mix);
   work.host = load.host;
   const auto workload = srv::loadtest::make_workload(work);
+  if (load.tls.enabled && load.tls.ca_file.empty()) {
+    std::cerr << "srv-loadtest: --tls without --tls-ca: the server's certificate is not verified\n";
+  }
   signal(SIGINT, on_interrupt);
   auto tick = [&](const srv::loadtest::LiveTick& t) {
     if (live) std::cerr << srv::loadtest::format_live(t) << std::endl;
@@ -124,6 +127,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--request", work.request_template, "template: request bytes (\\r \\n \\xHH)");
   app.add_option("--expect", work.expected_reply, "template: the exact reply to each request");
+  auto* tls = app.add_flag("--tls", load.tls.enabled, "TLS on every connection");
+  app.add_option("--tls-ca", load.tls.ca_file,
+                 "verify the server's certificate against this CA (PEM); without it, no check")
+      ->needs(tls);
+  app.add_option("--tls-sni", load.tls.sni,
+                 "server name to send and verify (default: the target host, if a name)")
+      ->needs(tls);
+  app.add_flag("--tls-resume", load.tls.resume,
+               "each new connection resumes the session of its thread's previous one")
+      ->needs(tls);
   app.add_flag("--json", json, "print the result as JSON on stdout (the summary goes to stderr)");
   app.add_flag("-q,--quiet", quiet, "no live line");
 
@@ -152,6 +165,15 @@ int main(int argc, char** argv) {
   compare->add_option("--ramp", cmp_ramp,
                       "ramp per point (default: 0.2s per 1000 connections, max 2s)");
   compare->add_option("--srv-arg", cmp.srv_args, "one more argument for every srv (repeatable)");
+  bool cmp_tls = false;
+  compare->add_flag("--tls", cmp_tls,
+                    "srv listens with TLS (a throwaway certificate), the load speaks it; "
+                    "the same as --tls-modes keepalive");
+  compare
+      ->add_option("--tls-modes", cmp.tls_modes,
+                   "a report dimension: plain (no TLS), keepalive, full (a new connection "
+                   "and full handshake per request), resumed (the same, resuming sessions)")
+      ->delimiter(',');
 
   try {
     app.parse(argc, argv);
@@ -163,6 +185,7 @@ int main(int argc, char** argv) {
       if (cmp.srv.empty()) {
         cmp.srv = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "srv").string();
       }
+      if (cmp_tls && cmp.tls_modes.empty()) cmp.tls_modes = {"keepalive"};
       cmp.duration = parse_seconds(cmp_duration, "--duration");
       cmp.warmup = parse_seconds(cmp_warmup, "--warmup");
       if (!cmp_ramp.empty()) cmp.ramp = parse_seconds(cmp_ramp, "--ramp");

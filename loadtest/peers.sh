@@ -7,13 +7,21 @@
 #   4. srv --protocol resp vs redis-server under redis-benchmark (PING, SET, GET; 50 connections),
 #      then with -P 16
 #   5. (extra, no target) srv vs nginx and srv resp vs redis-server under srv-loadtest
+#   6. TLS (unless --no-tls): srv-loadtest --tls vs wrk https, both loading nginx with TLS; srv
+#      vs nginx with TLS under wrk and srv-loadtest: keep-alive, a new connection (full
+#      handshake) per request, the same resuming sessions
+#   7. TLS: srv-loadtest --tls vs redis-benchmark --tls loading redis-server with TLS; srv resp
+#      vs redis-server, both with TLS, under redis-benchmark and srv-loadtest
+#   Every TLS server uses the same throwaway ECDSA P-256 certificate and is forced to what srv
+#   picks by default: TLS 1.3 TLS_AES_128_GCM_SHA256 (TLS 1.2: ECDHE-ECDSA-AES128-GCM-SHA256),
+#   key exchange X25519; each server's negotiated parameters are checked with openssl s_client.
 # and prints the ratios next to their targets, with how busy the server CPU and the load
 # generator CPU were in every run (which of the two set the pace). The targets are benchmark
 # figures to chase and report, not pass/fail tests: the exit status is 1 only if a measurement
 # could not be taken or saw errors (wrong replies, non-2xx, socket errors), else 0 whether or not
 # the targets are met.
 #
-#   loadtest/peers.sh [--duration SECONDS] [--requests N] [--out DIR] [--build-dir DIR]
+#   loadtest/peers.sh [--duration SECONDS] [--requests N] [--out DIR] [--build-dir DIR] [--no-tls]
 #
 # Installs what is missing (nginx, redis-server, wrk, redis-tools; apt-get, via sudo unless root)
 # and builds srv and srv-loadtest in the build dir if they are not there. Everything runs on
@@ -33,6 +41,11 @@ readonly kPipelinedFactor=25  # redis-benchmark -P 16: --requests times this, ab
 readonly kServerCpu=0
 readonly kClientCpu=1
 readonly kStartTries=100    # x 0.1 s for a server to accept connections
+# What srv's TLS listener picks by default (server preference, the first of its lists); every
+# TLS server here is forced to it, so they all do the same cryptography.
+readonly kTls13Suite=TLS_AES_128_GCM_SHA256
+readonly kTls12Cipher=ECDHE-ECDSA-AES128-GCM-SHA256
+readonly kTlsGroup=X25519
 
 usage() {
   cat <<EOF
@@ -43,6 +56,7 @@ usage: loadtest/peers.sh [options]
   --out DIR            where peers.md, peers.json and raw/ go
                        (default loadtest/results/peers-<date>)
   --build-dir DIR      the CMake build dir holding bin/srv and bin/srv-loadtest (default build)
+  --no-tls             skip the TLS runs (rows 6 and 7)
   -h, --help           this text
 EOF
 }
@@ -62,8 +76,14 @@ duration=5
 requests=200000
 out=""
 build_dir=build
+tls=1
 while (($# > 0)); do
   case $1 in
+    --no-tls)
+      tls=0
+      shift
+      continue
+      ;;
     --duration | --requests | --out | --build-dir)
       (($# >= 2)) || usage_error "$1 needs a value"
       opt=$1 value=$2
@@ -115,10 +135,11 @@ install_missing() {
   command -v python3 >/dev/null || missing+=(python3)
   command -v taskset >/dev/null || missing+=(util-linux)
   command -v timeout >/dev/null || missing+=(coreutils)
+  command -v openssl >/dev/null || missing+=(openssl)
   if ((want_nginx == 0 && ${#missing[@]} == 0)); then return 0; fi
   command -v apt-get >/dev/null ||
     die "missing programs and no apt-get to install them: need nginx, redis-server, wrk," \
-      "redis-benchmark, redis-cli, curl, python3, taskset, timeout"
+      "redis-benchmark, redis-cli, curl, python3, taskset, timeout, openssl"
   if ((${#as_root[@]} > 0)) && ! command -v sudo >/dev/null; then
     die "not root and no sudo: cannot install missing packages"
   fi
@@ -139,7 +160,8 @@ install_missing() {
   "${as_root[@]+"${as_root[@]}"}" apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     >/dev/null || die "apt-get install ${missing[*]} failed"
   local tool
-  for tool in nginx redis-server wrk redis-benchmark redis-cli curl python3 taskset timeout; do
+  for tool in nginx redis-server wrk redis-benchmark redis-cli curl python3 taskset timeout \
+    openssl; do
     command -v "$tool" >/dev/null || die "'$tool' still missing after installing ${missing[*]}"
   done
 }
@@ -268,14 +290,15 @@ start_server() {
   wait_accepting "$name" "$server_pid" "$port" "$logfile"
 }
 
-# start_srv NAME PROTOCOL: srv --strategy=epoll --protocol=PROTOCOL on a free port it picks and
-# logs. Sets server_pid and srv_port.
+# start_srv NAME ARGS...: srv --strategy=epoll ARGS... (which make it listen on 127.0.0.1:0:
+# --protocol=P --listen 127.0.0.1:0, or --config FILE) on a free port it picks and logs. Sets
+# server_pid and srv_port.
 srv_port=""
 start_srv() {
-  local name=$1 protocol=$2 logfile=$work/$1.log i
+  local name=$1 logfile=$work/$1.log i
+  shift
   : >"$logfile"  # exists before the first look below, whenever the child opens it
-  "${server_pin[@]+"${server_pin[@]}"}" "$srv_bin" --strategy=epoll --protocol="$protocol" \
-    --listen 127.0.0.1:0 >"$logfile" 2>&1 &
+  "${server_pin[@]+"${server_pin[@]}"}" "$srv_bin" --strategy=epoll "$@" >"$logfile" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
   srv_port=""
@@ -291,22 +314,58 @@ $(tail -n 20 "$logfile")"
   wait_accepting "$name" "$server_pid" "$srv_port" "$logfile"
 }
 
-# check_http NAME PORT: GET / answers 200 "Hello, World!"; the whole response goes to raw/.
+# srv_tls_config FILE PROTOCOL: an srv configuration with one TLS listener on 127.0.0.1:0 with
+# the run's certificate, forced to the same TLS parameters as the other servers.
+srv_tls_config() {
+  cat >"$1" <<EOF
+listeners:
+  - listen: 127.0.0.1:0
+    protocol: $2
+    tls:
+      cert: $tls_cert
+      key: $tls_key
+      ciphersuites: $kTls13Suite
+      ciphers: $kTls12Cipher
+      groups: $kTlsGroup
+EOF
+}
+
+# check_http NAME PORT [SCHEME]: GET / answers 200 "Hello, World!" (https: verified against the
+# run's certificate); the whole response goes to raw/.
 check_http() {
-  local name=$1 port=$2 raw=$out/raw/$1-get.txt
-  curl -sS -i --max-time 5 "http://127.0.0.1:$port/" >"$raw" 2>&1 ||
-    die "$name: curl http://127.0.0.1:$port/ failed: $(head -n 3 "$raw")"
+  local name=$1 port=$2 scheme=${3:-http} raw=$out/raw/$1-get.txt
+  local ca=()
+  if [[ $scheme == https ]]; then ca=(--cacert "$tls_cert"); fi
+  curl -sS -i --max-time 5 "${ca[@]+"${ca[@]}"}" "$scheme://127.0.0.1:$port/" >"$raw" 2>&1 ||
+    die "$name: curl $scheme://127.0.0.1:$port/ failed: $(head -n 3 "$raw")"
   local status
   status=$(head -n1 "$raw")
   [[ $status == "HTTP/1.1 200"* ]] || die "$name: GET / is not 200: $status"
   [[ $(tail -n1 "$raw") == "Hello, World!" ]] || die "$name: GET / body is not 'Hello, World!'"
 }
 
-# check_resp NAME PORT: PING answers PONG.
+# check_resp NAME PORT [ARGS...]: PING answers PONG (ARGS: redis-cli's, e.g. --tls --cacert C).
 check_resp() {
   local reply
-  reply=$(timeout 5 redis-cli -h 127.0.0.1 -p "$2" ping 2>&1) || true
+  reply=$(timeout 5 redis-cli -h 127.0.0.1 -p "$2" "${@:3}" ping 2>&1) || true
   [[ $reply == PONG ]] || die "$1: redis-cli ping on 127.0.0.1:$2 answered '$reply', not PONG"
+}
+
+# tls_params NAME PORT: what openssl s_client negotiates with 127.0.0.1:PORT ("TLSv1.3
+# TLS_AES_128_GCM_SHA256 X25519"), its output in raw/NAME-tls.txt; appends it to tls_seen.
+tls_seen=""
+tls_params() {
+  local name=$1 raw=$out/raw/$1-tls.txt params
+  timeout 5 openssl s_client -connect "127.0.0.1:$2" -CAfile "$tls_cert" -brief </dev/null \
+    >"$raw" 2>&1 || true
+  params=$(awk -F': ' '/^Protocol version/ {v = $2} /^Ciphersuite/ {c = $2}
+    /^(Server|Peer) Temp Key/ {split($2, k, ","); g = k[1]}
+    END { if (v != "") print v, c, g }' "$raw")
+  [[ -n $params ]] || die "$name: openssl s_client negotiated nothing: $(tail -n 3 "$raw")"
+  grep -q "Verification: OK" "$raw" ||
+    die "$name: the certificate did not verify: $(head -n 3 "$raw")"
+  log "$name negotiates $params"
+  tls_seen="${tls_seen:+$tls_seen; }$name $params"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -387,12 +446,12 @@ record() {
   fi
 }
 
-# run_wrk KEY SERVER PORT DEPTH: wrk -t1 -c64 for the duration against http://127.0.0.1:PORT/;
-# DEPTH > 1 pipelines that many GET / per write (loadtest/pipeline.lua, GET / only).
+# run_wrk KEY SERVER URL DEPTH [ARGS...]: wrk -t1 -c64 for the duration against URL; DEPTH > 1
+# pipelines that many GET / per write (loadtest/pipeline.lua, GET / only); ARGS go before URL.
 run_wrk() {
-  local key=$1 server=$2 port=$3 depth=$4 raw=$out/raw/$1.txt
-  local url=http://127.0.0.1:$port/
-  local args=(-t1 -c"$kHttpConnections" -d"${duration}s" --timeout 5s)
+  local key=$1 server=$2 url=$3 depth=$4 raw=$out/raw/$1.txt
+  shift 4
+  local args=(-t1 -c"$kHttpConnections" -d"${duration}s" --timeout 5s "$@")
   if ((depth > 1)); then
     args+=(-s "$SCRIPT_DIR/pipeline.lua" "$url" -- "$depth" get)
   else
@@ -447,11 +506,19 @@ with open(sys.argv[1]) as f:
     d = json.load(f)
 rps, errors, requests = float(d["rps"]), int(d["errors"]), int(d["requests"])
 kinds = ", ".join(f"{k}: {v}" for k, v in (d.get("error_kinds") or {}).items())
-print(f"{rps:.2f}\t{errors}\t{requests}\t{kinds}")
+tls = ""
+if d.get("tls"):
+    hs, seconds = int(d["handshakes"]), float(d["seconds"]) or 1
+    tls = d["tls_negotiated"] + (f", {hs / seconds:.0f} handshakes/s" if hs else "")
+    if hs and d.get("tls_resume"):
+        tls += f", {100 * int(d['resumed']) / hs:.1f}% resumed"
+print("\x1f".join([f"{rps:.2f}", str(errors), str(requests), kinds, tls]))
 PY
   ); then
-    IFS=$'\t' read -r rps errors completed kinds <<<"$parsed"
-    if ((errors > 0)); then note="errors: $errors${kinds:+ ($kinds)}"; fi
+    local tls_note
+    IFS=$'\x1f' read -r rps errors completed kinds tls_note <<<"$parsed"
+    note=$tls_note
+    if ((errors > 0)); then note="${note:+$note; }errors: $errors${kinds:+ ($kinds)}"; fi
     if ((rc == 1 && errors == 0)); then note="exit status 1 but 0 errors in the JSON"; fi
     if ((completed == 0)); then
       rps=""
@@ -563,7 +630,7 @@ log "starting nginx on 127.0.0.1:$nginx_port"
 start_server nginx "$nginx_port" nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx-error.log"
 check_http nginx "$nginx_port"
 log "starting srv --strategy=epoll --protocol=http"
-start_srv srv-http http
+start_srv srv-http --protocol=http --listen 127.0.0.1:0
 srv_http_port=$srv_port
 check_http srv "$srv_http_port"
 
@@ -571,17 +638,17 @@ response_bytes="GET / response on the wire: nginx $(wc -c <"$out/raw/nginx-get.t
 response_bytes+=" srv $(wc -c <"$out/raw/srv-get.txt") bytes"
 log "$response_bytes"
 
-run_wrk wrk-nginx nginx "$nginx_port" 1
+run_wrk wrk-nginx nginx "http://127.0.0.1:$nginx_port/" 1
 sleep 0.5
 run_loadtest loadtest-nginx nginx "$nginx_port" http "$kHttpConnections"
 sleep 0.5
 run_loadtest loadtest-srv srv "$srv_http_port" http "$kHttpConnections"
 sleep 0.5
-run_wrk wrk-srv srv "$srv_http_port" 1
+run_wrk wrk-srv srv "http://127.0.0.1:$srv_http_port/" 1
 sleep 0.5
-run_wrk wrk-pipelined-nginx nginx "$nginx_port" "$kPipeline"
+run_wrk wrk-pipelined-nginx nginx "http://127.0.0.1:$nginx_port/" "$kPipeline"
 sleep 0.5
-run_wrk wrk-pipelined-srv srv "$srv_http_port" "$kPipeline"
+run_wrk wrk-pipelined-srv srv "http://127.0.0.1:$srv_http_port/" "$kPipeline"
 stop_servers
 
 # RESP: redis-server and srv, redis-benchmark and srv-loadtest.
@@ -591,7 +658,7 @@ start_server redis-server "$redis_port" redis-server --port "$redis_port" --bind
   --save '' --appendonly no --daemonize no
 check_resp redis-server "$redis_port"
 log "starting srv --strategy=epoll --protocol=resp"
-start_srv srv-resp resp
+start_srv srv-resp --protocol=resp --listen 127.0.0.1:0
 srv_resp_port=$srv_port
 check_resp srv "$srv_resp_port"
 
@@ -620,6 +687,91 @@ for command in ping set get; do
 done
 stop_servers
 
+# TLS: the same servers with TLS on one throwaway ECDSA P-256 certificate (their own processes,
+# started after the plain ones are stopped), and the same load generators speaking it.
+tls_cert=$work/tls-cert.pem
+tls_key=$work/tls-key.pem
+if ((tls)); then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tls_key" \
+    -out "$tls_cert" -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >"$work/openssl-req.log" 2>&1 ||
+    die "openssl req (the throwaway certificate) failed: $(tail -n 3 "$work/openssl-req.log")"
+  cp "$tls_cert" "$out/raw/tls-cert.pem"
+  tls_load=(--tls --tls-ca "$tls_cert")
+
+  nginx_tls_port=$(free_port)
+  sed -e "s|@DIR@|$work|g" -e "s|@PORT@|$nginx_tls_port|g" -e "s|@USER@|$user_line|g" \
+    -e "s|@CERT@|$tls_cert|g" -e "s|@KEY@|$tls_key|g" -e "s|@SUITE@|$kTls13Suite|g" \
+    -e "s|@CIPHER@|$kTls12Cipher|g" -e "s|@GROUP@|$kTlsGroup|g" \
+    "$SCRIPT_DIR/nginx-tls.conf.in" >"$work/nginx-tls.conf"
+  cp "$work/nginx-tls.conf" "$out/raw/nginx-tls.conf"
+  log "starting nginx with TLS on 127.0.0.1:$nginx_tls_port"
+  start_server nginx-tls "$nginx_tls_port" nginx -p "$work" -c "$work/nginx-tls.conf" \
+    -e "$work/nginx-error.log"
+  check_http nginx-tls "$nginx_tls_port" https
+  tls_params nginx "$nginx_tls_port"
+  srv_tls_config "$work/srv-http-tls.yaml" http
+  cp "$work/srv-http-tls.yaml" "$out/raw/srv-http-tls.yaml"
+  log "starting srv --strategy=epoll with a TLS http listener"
+  start_srv srv-http-tls --config "$work/srv-http-tls.yaml"
+  srv_https_port=$srv_port
+  check_http srv-tls "$srv_https_port" https
+  tls_params srv "$srv_https_port"
+
+  run_wrk wrk-tls-nginx nginx "https://127.0.0.1:$nginx_tls_port/" 1
+  sleep 0.5
+  run_loadtest loadtest-tls-nginx nginx "$nginx_tls_port" http "$kHttpConnections" "${tls_load[@]}"
+  sleep 0.5
+  run_loadtest loadtest-tls-srv srv "$srv_https_port" http "$kHttpConnections" "${tls_load[@]}"
+  sleep 0.5
+  run_wrk wrk-tls-srv srv "https://127.0.0.1:$srv_https_port/" 1
+  for mode in full resumed; do
+    churn=(--requests-per-connection 1)
+    if [[ $mode == resumed ]]; then churn+=(--tls-resume); fi
+    sleep 0.5
+    run_loadtest "loadtest-$mode-nginx" nginx "$nginx_tls_port" http "$kHttpConnections" \
+      "${tls_load[@]}" "${churn[@]}"
+    sleep 0.5
+    run_loadtest "loadtest-$mode-srv" srv "$srv_https_port" http "$kHttpConnections" \
+      "${tls_load[@]}" "${churn[@]}"
+  done
+  # wrk opens a new connection, with a full handshake, after each reply the server closes.
+  sleep 0.5
+  run_wrk wrk-full-nginx nginx "https://127.0.0.1:$nginx_tls_port/" 1 -H "Connection: close"
+  stop_servers
+
+  redis_tls_port=$(free_port)
+  log "starting redis-server with TLS on 127.0.0.1:$redis_tls_port"
+  start_server redis-server-tls "$redis_tls_port" redis-server --port 0 \
+    --tls-port "$redis_tls_port" --bind 127.0.0.1 --tls-cert-file "$tls_cert" \
+    --tls-key-file "$tls_key" --tls-ca-cert-file "$tls_cert" --tls-auth-clients no \
+    --tls-protocols "TLSv1.2 TLSv1.3" --tls-ciphersuites "$kTls13Suite" \
+    --tls-ciphers "$kTls12Cipher" --save '' --appendonly no --daemonize no
+  redis_tls=(--tls --cacert "$tls_cert")
+  check_resp redis-server-tls "$redis_tls_port" "${redis_tls[@]}"
+  tls_params redis-server "$redis_tls_port"
+  srv_tls_config "$work/srv-resp-tls.yaml" resp
+  cp "$work/srv-resp-tls.yaml" "$out/raw/srv-resp-tls.yaml"
+  log "starting srv --strategy=epoll with a TLS resp listener"
+  start_srv srv-resp-tls --config "$work/srv-resp-tls.yaml"
+  srv_resp_tls_port=$srv_port
+  check_resp srv-tls "$srv_resp_tls_port" "${redis_tls[@]}"
+  tls_params srv-resp "$srv_resp_tls_port"
+
+  for command in ping set get; do
+    for target in redis:"$redis_tls_port":redis-server srv:"$srv_resp_tls_port":srv; do
+      IFS=: read -r tag port server <<<"$target"
+      sleep 0.5
+      run_redis_benchmark "rb-tls-$tag-$command" "$server" "$port" "$command" "$requests" \
+        "${redis_tls[@]}"
+      sleep 0.5
+      run_loadtest "loadtest-tls-$tag-$command" "$server" "$port" resp "$kRespConnections" \
+        --mix "$command:1" --size 3 "${tls_load[@]}"
+    done
+  done
+  stop_servers
+fi
+
 others=$(awk -v s="$(($(system_ticks) - system_ticks_before))" \
   -v o="$(($(own_ticks) - own_ticks_before))" -v t0="$runs_started" -v t1="$(date +%s.%N)" \
   -v hz="$(getconf CLK_TCK)" -v n="$cpus" \
@@ -645,7 +797,8 @@ export PEERS_HTTP_CONNECTIONS=$kHttpConnections PEERS_RESP_CONNECTIONS=$kRespCon
 export PEERS_CPU=${cpu_model:-unknown} PEERS_NPROC=$cpus PEERS_KERNEL
 PEERS_KERNEL=$(uname -sr)
 export PEERS_LOADAVG PEERS_LOAD_BEFORE=$load_before PEERS_BUSY=$busy
-export PEERS_RESPONSE_BYTES=$response_bytes PEERS_OTHERS=$others
+export PEERS_RESPONSE_BYTES=$response_bytes PEERS_OTHERS=$others PEERS_TLS=$tls
+export PEERS_TLS_SEEN=$tls_seen
 PEERS_LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 export PEERS_NGINX PEERS_REDIS PEERS_WRK PEERS_REDIS_BENCHMARK PEERS_SRV
 PEERS_NGINX=$(first_line nginx -v | sed 's/^nginx version: //')
@@ -702,6 +855,34 @@ for i, c in enumerate(["ping", "set", "get"]):
     comparisons.append((f"5{'bcd'[i]}", "srv resp vs redis-server",
                         f"srv-loadtest, {c.upper()}, {rc} conns", f"loadtest-srv-{c}",
                         f"loadtest-redis-{c}", None))
+
+if env["PEERS_TLS"] == "1":
+    comparisons += [
+        ("6a", "srv-loadtest vs wrk", f"nginx TLS, GET /, {hc} conns", "loadtest-tls-nginx",
+         "wrk-tls-nginx", 0.95),
+        ("6b", "srv vs nginx", f"TLS, wrk, GET /, {hc} conns", "wrk-tls-srv", "wrk-tls-nginx",
+         None),
+        ("6c", "srv vs nginx", f"TLS, srv-loadtest, GET /, {hc} conns", "loadtest-tls-srv",
+         "loadtest-tls-nginx", None),
+        ("6d", "srv vs nginx", f"TLS, srv-loadtest, new connection per request (full handshake), "
+         f"{hc} conns", "loadtest-full-srv", "loadtest-full-nginx", None),
+        ("6e", "srv vs nginx", f"TLS, srv-loadtest, new connection per request (resumed), "
+         f"{hc} conns", "loadtest-resumed-srv", "loadtest-resumed-nginx", None),
+        ("6f", "srv-loadtest vs wrk", f"nginx TLS, new connection per request (wrk: Connection: "
+         f"close), {hc} conns", "loadtest-full-nginx", "wrk-full-nginx", None),
+    ]
+    for i, c in enumerate(["ping", "set", "get"]):
+        comparisons.append((f"7{'abc'[i]}", "srv-loadtest vs redis-benchmark",
+                            f"redis-server TLS, {c.upper()}, {rc} conns",
+                            f"loadtest-tls-redis-{c}", f"rb-tls-redis-{c}", 0.95))
+    for i, c in enumerate(["ping", "set", "get"]):
+        comparisons.append((f"7{'def'[i]}", "srv resp vs redis-server",
+                            f"TLS, redis-benchmark, {c.upper()}, {rc} conns", f"rb-tls-srv-{c}",
+                            f"rb-tls-redis-{c}", None))
+    for i, c in enumerate(["ping", "set", "get"]):
+        comparisons.append((f"7{'ghi'[i]}", "srv resp vs redis-server",
+                            f"TLS, srv-loadtest, {c.upper()}, {rc} conns", f"loadtest-tls-srv-{c}",
+                            f"loadtest-tls-redis-{c}", None))
 
 def fmt_rps(v):
     return "-" if v is None else f"{v:,.0f}"
@@ -764,6 +945,10 @@ settings = (f"duration {env['PEERS_DURATION']}s per wrk/srv-loadtest run (srv-lo
             f"(-n {env['PEERS_PIPELINED_REQUESTS']} with -P {depth}); "
             f"wrk and srv-loadtest with 1 thread; nginx 1 worker, srv --strategy=epoll (1 loop); "
             f"{env['PEERS_RESPONSE_BYTES']}")
+if env["PEERS_TLS"] == "1":
+    settings += (f"; TLS: one throwaway ECDSA P-256 certificate, every server forced to TLS 1.3 "
+                 f"TLS_AES_128_GCM_SHA256 (TLS 1.2: ECDHE-ECDSA-AES128-GCM-SHA256), X25519; "
+                 f"negotiated (openssl s_client): {env['PEERS_TLS_SEEN']}")
 load = (f"before the runs: load average {env['PEERS_LOAD_BEFORE']} over 1s; "
         f"after: load average {env['PEERS_LOADAVG']}; "
         f"other processes took {env['PEERS_OTHERS']}% of the CPUs during the runs")
@@ -812,7 +997,9 @@ with open(os.path.join(out, "peers.json"), "w") as f:
                             "redis_benchmark_pipelined_requests":
                                 int(env["PEERS_PIPELINED_REQUESTS"]),
                             "pipeline": int(depth), "http_connections": int(hc),
-                            "resp_connections": int(rc)},
+                            "resp_connections": int(rc),
+                            "tls": env["PEERS_TLS"] == "1",
+                            "tls_negotiated": env["PEERS_TLS_SEEN"]},
                "comparisons": results, "notes": notes, "measurements": m}, f, indent=2)
     f.write("\n")
 sys.exit(1 if bad else 0)

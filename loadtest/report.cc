@@ -96,6 +96,26 @@ const std::vector<std::string_view> kColumns = {
     "p50 µs",       "p99 µs",      "p99.9 µs",  "errors",  "CPU µs/req",
     "peak PSS MiB", "KiB/conn",    "processes", "threads", "ctx sw/req"};
 constexpr std::size_t kScenarioColumns = 4;  // what a skipped row still shows
+constexpr std::size_t kErrorsColumn = 8;
+
+/// A report with TLS modes has a "TLS" scenario column after the strategy, and the
+/// handshake rate and the share of them that resumed after the errors.
+bool has_tls(const CompareReport& report) {
+  return std::any_of(report.points.begin(), report.points.end(),
+                     [](const ComparePoint& p) { return !p.tls_mode.empty(); });
+}
+
+std::vector<std::string_view> columns(bool tls) {
+  std::vector<std::string_view> out = kColumns;
+  if (!tls) return out;
+  out.insert(out.begin() + kErrorsColumn + 1, {"handshakes/s", "resumed %"});
+  out.insert(out.begin() + 1, "TLS");
+  return out;
+}
+
+std::size_t scenario_columns(bool tls) {
+  return kScenarioColumns + (tls ? 1 : 0);
+}
 
 std::string with_thousands(std::uint64_t value) {
   std::string digits = std::to_string(value);
@@ -111,11 +131,23 @@ std::string format_optional(std::optional<double> value, int decimals) {
   return value ? fmt::format("{:.{}f}", *value, decimals) : "–";
 }
 
+/// The TLS cells of a row: handshakes per second and the share of them resumed.
+std::vector<std::string> tls_cells(const ComparePoint& point) {
+  const RunResult& run = point.run;
+  if (!run.tls) return {"–", "–"};
+  const double rate = run.seconds > 0 ? static_cast<double>(run.handshakes) / run.seconds : 0;
+  return {with_thousands(static_cast<std::uint64_t>(std::llround(rate))),
+          run.handshakes > 0 ? fmt::format("{:.1f}", 100.0 * static_cast<double>(run.resumed) /
+                                                         static_cast<double>(run.handshakes))
+                             : "–"};
+}
+
 /// The cells of one row; a skipped point has the scenario cells and then the reason alone.
-std::vector<std::string> table_row(const ComparePoint& point) {
+std::vector<std::string> table_row(const ComparePoint& point, bool tls) {
   const RunResult& run = point.run;
   std::vector<std::string> cells = {point.strategy, std::to_string(run.connections),
                                     std::to_string(run.pipeline), std::to_string(run.size)};
+  if (tls) cells.insert(cells.begin() + 1, point.tls_mode);
   if (!point.skipped.empty()) {
     cells.push_back("skipped: " + point.skipped);
     return cells;
@@ -126,6 +158,9 @@ std::vector<std::string> table_row(const ComparePoint& point) {
   cells.push_back(fmt::format("{:.1f}", run.latency.p99_us));
   cells.push_back(fmt::format("{:.1f}", run.latency.p999_us));
   cells.push_back(std::to_string(run.errors));
+  if (tls) {
+    for (std::string& cell : tls_cells(point)) cells.push_back(std::move(cell));
+  }
   cells.push_back(format_optional(cpu_us_per_request(point), 1));
   cells.push_back(fmt::format("{:.1f}", static_cast<double>(server.peak_pss_bytes) / (1 << 20)));
   cells.push_back(format_optional(memory_kib_per_connection(point), 1));
@@ -180,15 +215,17 @@ std::string results_markdown(const CompareReport& report) {
   std::string md = "# srv strategy comparison\n\n";
   md += fmt::format("- Machine: {}\n- Date: {}\n- Command: {}\n\n", markdown_cell(report.machine),
                     markdown_cell(report.date), markdown_code(report.command));
+  const bool tls = has_tls(report);
+  const std::vector<std::string_view> all_columns = columns(tls);
   std::string header = "|", rule = "|";
-  for (std::string_view column : kColumns) {
+  for (std::string_view column : all_columns) {
     header += fmt::format(" {} |", column);
-    rule += column == "strategy" ? " --- |" : " ---: |";
+    rule += column == "strategy" || column == "TLS" ? " --- |" : " ---: |";
   }
   md += header + "\n" + rule + "\n";
   for (const ComparePoint& point : report.points) {
-    std::vector<std::string> cells = table_row(point);
-    cells.resize(kColumns.size());  // a skipped row's tail stays empty
+    std::vector<std::string> cells = table_row(point, tls);
+    cells.resize(all_columns.size());  // a skipped row's tail stays empty
     md += "|";
     for (const std::string& cell : cells) md += " " + markdown_cell(cell) + " |";
     md += "\n";
@@ -215,13 +252,24 @@ const Metric kMetrics[] = {
 };
 
 struct Scenario {
+  std::string tls_mode;  ///< empty: a report without TLS modes
   int pipeline;
   std::size_t size;
   auto operator<=>(const Scenario&) const = default;
 };
 
+std::string describe_tls(const std::string& mode) {
+  if (mode.empty()) return "";
+  if (mode == "plain") return ", no TLS";
+  if (mode == "keepalive") return ", TLS keep-alive";
+  if (mode == "full") return ", TLS, full handshakes";
+  if (mode == "resumed") return ", TLS, resumed handshakes";
+  return ", TLS " + mode;
+}
+
 std::string describe(const Scenario& scenario) {
-  return fmt::format("pipeline {}, {}-byte payload", scenario.pipeline, scenario.size);
+  return fmt::format("pipeline {}, {}-byte payload{}", scenario.pipeline, scenario.size,
+                     describe_tls(scenario.tls_mode));
 }
 
 /// One drawn plot: the file stem (plots/<stem>.svg and .png) and where it belongs.
@@ -270,7 +318,9 @@ std::optional<Plot> add_plot(const fs::path& plots_dir, const Scenario& scenario
   }
   if (series.empty()) return std::nullopt;
 
-  std::string stem = fmt::format("{}_p{}_s{}", metric.name, scenario.pipeline, scenario.size);
+  std::string stem = fmt::format("{}{}_p{}_s{}", metric.name,
+                                 scenario.tls_mode.empty() ? "" : "_" + scenario.tls_mode,
+                                 scenario.pipeline, scenario.size);
   std::string data_name = "data/" + stem + ".tsv";
   std::string tsv =
       fmt::format("# {}: {} by connections, one block per strategy\n", metric.title, metric.ylabel);
@@ -396,7 +446,7 @@ std::vector<Plot> draw_plots(const fs::path& plots_dir, const CompareReport& rep
     if (std::find(strategies.begin(), strategies.end(), point.strategy) == strategies.end()) {
       strategies.push_back(point.strategy);
     }
-    scenarios[Scenario{point.run.pipeline, point.run.size}].push_back(&point);
+    scenarios[Scenario{point.tls_mode, point.run.pipeline, point.run.size}].push_back(&point);
   }
   std::string script =
       "# Written by srv-loadtest compare; run `gnuplot plots.gp` in this directory.\n"
@@ -454,16 +504,19 @@ std::string index_html(const CompareReport& report, const std::vector<Plot>& plo
       "<a href=\"results.md\">results.md</a></dd>\n</dl>\n",
       kStyle, html_escape(report.machine), html_escape(report.date), html_escape(report.command));
 
+  const bool tls = has_tls(report);
+  const std::vector<std::string_view> all_columns = columns(tls);
+  const std::size_t scenario_cells = scenario_columns(tls);
   html += "<h2>Results</h2>\n<table>\n<thead><tr>";
-  for (std::string_view column : kColumns) html += fmt::format("<th>{}</th>", column);
+  for (std::string_view column : all_columns) html += fmt::format("<th>{}</th>", column);
   html += "</tr></thead>\n<tbody>\n";
   for (const ComparePoint& point : report.points) {
-    std::vector<std::string> cells = table_row(point);
+    std::vector<std::string> cells = table_row(point, tls);
     html += "<tr>";
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (i == kScenarioColumns && !point.skipped.empty()) {
+      if (i == scenario_cells && !point.skipped.empty()) {
         html += fmt::format("<td class=\"skipped\" colspan=\"{}\">{}</td>",
-                            kColumns.size() - kScenarioColumns, html_escape(cells[i]));
+                            all_columns.size() - scenario_cells, html_escape(cells[i]));
       } else {
         html += fmt::format("<td>{}</td>", html_escape(cells[i]));
       }
@@ -513,6 +566,11 @@ nlohmann::json to_json(const RunResult& run) {
       {"bytes_sent", run.bytes_sent},
       {"bytes_received", run.bytes_received},
       {"rps", run.rps},
+      {"tls", run.tls},
+      {"tls_resume", run.tls_resume},
+      {"tls_negotiated", run.tls_negotiated},
+      {"handshakes", run.handshakes},
+      {"resumed", run.resumed},
       {"latency_us",
        {{"count", latency.count},
         {"mean", latency.mean_us},
@@ -574,6 +632,7 @@ void write_compare_report(const fs::path& dir, const CompareReport& report) {
         {"context_switches_per_request", optional_json(context_switches_per_request(point))},
     };
     if (!point.skipped.empty()) entry["skipped"] = point.skipped;
+    if (!point.tls_mode.empty()) entry["tls_mode"] = point.tls_mode;
     points.push_back(std::move(entry));
   }
   nlohmann::json results = {{"machine", report.machine},

@@ -37,6 +37,11 @@ struct RunResult {
   std::uint64_t bytes_sent = 0, bytes_received = 0;  ///< during the measured time
   double rps = 0;                                    ///< requests / seconds
   LatencySummary latency;
+  bool tls = false;              ///< every connection spoke TLS
+  bool tls_resume = false;       ///< each new connection offered the thread's latest session
+  std::string tls_negotiated;    ///< protocol and cipher, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  std::uint64_t handshakes = 0;  ///< TLS handshakes completed during the measured time
+  std::uint64_t resumed = 0;     ///< of those, the ones that resumed a session
 };
 
 /// One reading of a process tree from /proc.
@@ -63,6 +68,8 @@ struct ServerUsage {
 /// One cell of the compare matrix.
 struct ComparePoint {
   std::string strategy;
+  /// "plain", "keepalive", "full" or "resumed" when the compare had TLS modes; empty otherwise
+  std::string tls_mode;
   RunResult run;  ///< the scenario (always filled) and, unless skipped, its outcome
   ServerUsage server;
   std::string skipped;  ///< why the point was not run ("select: above FD_SETSIZE"), or empty

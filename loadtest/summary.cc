@@ -34,6 +34,12 @@ std::string format_summary(const RunResult& run) {
                   run.rate > 0 ? " (from the intended send time)" : "", format_latency(l.mean_us),
                   format_latency(l.p50_us), format_latency(l.p90_us), format_latency(l.p99_us),
                   format_latency(l.p999_us), format_latency(l.p9999_us), format_latency(l.max_us));
+  if (run.tls) {
+    out += fmt::format("  TLS{}: {} handshakes ({:.2f}/s), {} resumed{}\n",
+                       run.tls_negotiated.empty() ? "" : " " + run.tls_negotiated, run.handshakes,
+                       run.seconds > 0 ? static_cast<double>(run.handshakes) / run.seconds : 0.0,
+                       run.resumed, run.tls_resume ? "" : " (--tls-resume is off)");
+  }
   out += fmt::format("  Errors: {}\n", run.errors);
   for (const auto& [kind, n] : run.error_kinds) {
     const auto first = run.first_errors.find(kind);

@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev  # srv-loadtest's --json output and results.json
   gnuplot-nox       # plots of srv-loadtest compare
   libssl-dev        # TLS on any listener (OpenSSL 3)
+  libevent-dev      # the libevent strategy (event_base, events, timers: libevent_core only)
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(
@@ -24,6 +25,9 @@ if [[ "${1:-}" == "--test" ]]; then
     redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
     jq                    # tests/integration/loadtest.sh reads srv-loadtest --json
     libxml2-utils         # xmllint: the report test checks the SVGs
+    openssl               # tests/integration/tls.sh: makes its certificates, drives s_client;
+                          # tests/integration/loadtest.sh: certificates for its TLS runs
+    nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls
   )
 fi
 

@@ -42,11 +42,12 @@ if compgen -G "$tsan_reports/tsan*" >/dev/null; then
 fi
 rm -rf "$tsan_reports"
 
-step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, srv-loadtest)"
+step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, openssl, srv-loadtest)"
 tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
+tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
-step "fuzzing each parser briefly (longer by hand: tests/fuzz/run.sh 600)"
+step "fuzzing each parser and the TLS transport briefly (longer by hand: tests/fuzz/run.sh 600)"
 tests/fuzz/run.sh "${SRV_FUZZ_SECONDS:-20}"

@@ -52,12 +52,13 @@ int no_passphrase(char*, int, int, void*) {
 
 // "*.example.com" matches "a.example.com" (one label), as certificates' wildcards do.
 bool name_matches(std::string_view pattern, std::string_view name) {
-  if (pattern.size() == name.size()) {
-    return std::equal(pattern.begin(), pattern.end(), name.begin(), name.end(), [](char a, char b) {
-      return std::tolower(static_cast<unsigned char>(a)) ==
-             std::tolower(static_cast<unsigned char>(b));
-    });
-  }
+  bool same =
+      std::equal(pattern.begin(), pattern.end(), name.begin(), name.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      });
+  // Not `return same` when the lengths agree: "*.example.com" must still match "a.example.com".
+  if (same) return true;
   if (!pattern.starts_with("*.")) return false;
   std::size_t dot = name.find('.');
   return dot != std::string_view::npos && dot > 0 &&

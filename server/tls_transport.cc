@@ -89,9 +89,13 @@ IoResult TlsTransport::read(std::span<char> into) {
       continue;
     }
     IoResult result = failed(rc);
+    if (got == 0) return result;
     // Bytes first; an EOF or error comes back from the next call (broken_ and close_notify
-    // are sticky).
-    return got > 0 ? IoResult{IoStatus::kDone, got} : result;
+    // are sticky). That call must come without waiting for readiness: a close_notify read
+    // together with the last bytes leaves nothing on the socket to wake the owner (the peer
+    // may keep TCP open, waiting for our close_notify).
+    pending_ = result.status != IoStatus::kWouldBlock;
+    return {IoStatus::kDone, got};
   }
   // Stopped with `into` full: whole records may wait in OpenSSL's read-ahead buffer, where
   // polling the fd cannot see them.

@@ -25,5 +25,7 @@ std::unique_ptr<Strategy> make_poll_strategy(Section& section, ServerSettings& s
                                              const Section& top);
 std::unique_ptr<Strategy> make_epoll_strategy(Section& section, ServerSettings& settings,
                                               const Section& top);
+std::unique_ptr<Strategy> make_libevent_strategy(Section& section, ServerSettings& settings,
+                                                 const Section& top);
 
 }  // namespace srv

@@ -2,13 +2,8 @@
 
 #include <algorithm>
 
-#include "server/accept.h"
-
 namespace srv {
 namespace {
-
-constexpr int kAcceptBurst = 64;  // accepts per readiness, so one listener cannot starve I/O
-constexpr milliseconds kBackOff{100};
 
 int ms_until(Clock::time_point when) {
   auto left = std::chrono::ceil<milliseconds>(when - Clock::now()).count();
@@ -18,7 +13,7 @@ int ms_until(Clock::time_point when) {
 }  // namespace
 
 EventLoop::EventLoop(Poller& poller, Generation& generation)
-    : poller_(poller), generation_(generation) {}
+    : poller_(poller), generation_(generation), acceptor_(generation, *this, poller.fd_limit()) {}
 
 EventLoop::~EventLoop() {
   for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
@@ -33,7 +28,7 @@ void EventLoop::run() {
     if (static_cast<std::size_t>(fd) >= listener_index_.size()) listener_index_.resize(fd + 1, -1);
     listener_index_[fd] = static_cast<int>(i);
   }
-  set_accepting(true);
+  acceptor_.start();
   std::vector<PollEvent> events;
   for (;;) {
     Phase phase = generation_.phase();
@@ -44,10 +39,9 @@ void EventLoop::run() {
     serve_pending();
     expire(Clock::now());
     generation_.tick();
-    bool should_accept = generation_.phase() == Phase::kRunning && Clock::now() >= backoff_until_;
-    if (should_accept != accepting_) set_accepting(should_accept);
+    acceptor_.update();
   }
-  set_accepting(false);
+  acceptor_.stop();
   if (generation_.signal_fd() >= 0) poller_.update(generation_.signal_fd(), false, false);
   for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
     if (slots_[fd].connection) close(fd);
@@ -61,31 +55,12 @@ void EventLoop::on_event(const PollEvent& event) {
     return;
   }
   if (fd < static_cast<int>(listener_index_.size()) && listener_index_[fd] >= 0) {
-    if (accepting_) accept_from(*generation_.listeners()[listener_index_[fd]]);
+    acceptor_.accept_from(*generation_.listeners()[listener_index_[fd]]);
     return;
   }
   if (fd >= static_cast<int>(slots_.size()) || !slots_[fd].connection) return;  // closed earlier
   slots_[fd].connection->on_ready(event.readable, event.writable);
   sync(fd);
-}
-
-void EventLoop::accept_from(Listener& listener) {
-  for (int n = 0; n < kAcceptBurst; ++n) {
-    Accepted accepted = accept_connection(listener.fd());
-    if (accepted.status == AcceptStatus::kWouldBlock) return;
-    if (accepted.status == AcceptStatus::kBackOff) {
-      backoff_until_ = Clock::now() + kBackOff;
-      set_accepting(false);
-      return;
-    }
-    if (live_ >= static_cast<std::size_t>(generation_.settings().max_connections)) {
-      listener.refuse(accepted.fd, "max_connections reached");
-    } else if (accepted.fd >= poller_.fd_limit()) {
-      listener.refuse(accepted.fd, "descriptor beyond what the poller can watch");
-    } else {
-      add_connection(accepted.fd, listener);
-    }
-  }
 }
 
 void EventLoop::add_connection(int fd, Listener& listener) {
@@ -158,15 +133,12 @@ void EventLoop::expire(Clock::time_point now) {
 
 int EventLoop::next_timeout_ms() const {
   int timeout = timers_.empty() ? -1 : ms_until(timers_.begin()->first);
-  if (!accepting_ && generation_.phase() == Phase::kRunning) {
-    int left = ms_until(backoff_until_);
-    timeout = timeout < 0 ? left : std::min(timeout, left);
-  }
+  int backoff = acceptor_.backoff_ms();
+  if (backoff >= 0) timeout = timeout < 0 ? backoff : std::min(timeout, backoff);
   return timeout;
 }
 
-void EventLoop::set_accepting(bool on) {
-  accepting_ = on;
+void EventLoop::watch_listeners(bool on) {
   for (Listener* listener : generation_.listeners()) poller_.update(listener->fd(), on, false);
 }
 

@@ -7,6 +7,7 @@
 
 #include "server/connection.h"
 #include "server/generation.h"
+#include "strategies/acceptor.h"
 #include "strategies/poller.h"
 
 namespace srv {
@@ -20,11 +21,11 @@ namespace srv {
 /// deadline later, so a connection's entry is moved only when its deadline comes *earlier*; an
 /// entry that falls due early is filed again at the real deadline. That keeps the set out of the
 /// per-event path.
-class EventLoop {
+class EventLoop final : private Acceptor::Host {
  public:
   /// Does not own the poller or the generation; both must outlive run().
   EventLoop(Poller& poller, Generation& generation);
-  ~EventLoop();
+  ~EventLoop() override;
 
   /// Runs on the calling thread until the generation has drained (no connections left) or
   /// been stopped; closes every connection it holds before returning.
@@ -39,9 +40,10 @@ class EventLoop {
     Clock::time_point deadline;  // as filed in timers_: never later than the connection's
   };
 
+  std::size_t live() const override { return live_; }
+  void watch_listeners(bool on) override;
+  void add_connection(int fd, Listener& listener) override;
   void on_event(const PollEvent& event);
-  void accept_from(Listener& listener);
-  void add_connection(int fd, Listener& listener);
   /// Brings the poller and the timeout lists in line with the connection's new state, or
   /// closes it when it is finished.
   void sync(int fd);
@@ -52,17 +54,15 @@ class EventLoop {
   void refile(int fd, Clock::time_point deadline);
   void expire(Clock::time_point now);
   int next_timeout_ms() const;
-  void set_accepting(bool on);
 
   Poller& poller_;
   Generation& generation_;
+  Acceptor acceptor_;
   std::vector<Slot> slots_;          // indexed by fd
   std::vector<int> listener_index_;  // fd -> index into generation_.listeners(), -1 otherwise
   std::set<std::pair<Clock::time_point, int>> timers_;
   std::vector<int> pending_;  // fds with Slot::pending set
   std::size_t live_ = 0;
-  bool accepting_ = false;
-  Clock::time_point backoff_until_{};
 };
 
 }  // namespace srv

@@ -2,20 +2,15 @@
 // thread per connection, so memory per connection is a few buffers; the price is that a slow
 // handler stalls every connection, and one loop uses one core.
 
-#include <fmt/format.h>
-
 #include "strategies/builtin.h"
 #include "strategies/epoll_poller.h"
 #include "strategies/event_loop.h"
+#include "strategies/fd_setsize.h"
 #include "strategies/poll_poller.h"
 #include "strategies/select_poller.h"
 
 namespace srv {
 namespace {
-
-// Descriptors the process holds besides connections: stdio, listeners, the signal pipe, the
-// lifecycle eventfds, the spare fd for EMFILE, the poller's own fd, and some slack.
-constexpr int kReservedFds = 32;
 
 template <typename MakePoller>
 class EventLoopStrategy final : public Strategy {
@@ -42,17 +37,7 @@ std::unique_ptr<Strategy> make_loop(MakePoller make_poller) {
 std::unique_ptr<Strategy> make_select_strategy(Section& section, ServerSettings& settings,
                                                const Section& top) {
   (void)section;
-  // Like nginx's select module: refuse a config that select() could not serve.
-  int most = FD_SETSIZE - kReservedFds;
-  if (settings.max_connections > most && !top.node()["max_connections"]) {
-    settings.max_connections = most;  // the shared default is more than select can hold
-  } else if (settings.max_connections > most) {
-    top.fail("max_connections",
-             fmt::format("strategy select can watch descriptors below FD_SETSIZE ({}) only, so at "
-                         "most {} connections ({} descriptors are reserved); got {}. Lower "
-                         "max_connections or use poll or epoll",
-                         FD_SETSIZE, most, kReservedFds, settings.max_connections));
-  }
+  fit_max_connections_to_fd_setsize(settings, top, "strategy select", "poll or epoll");
   return make_loop([] { return std::make_unique<SelectPoller>(); });
 }
 

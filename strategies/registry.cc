@@ -25,6 +25,9 @@ const std::array kStrategies = {
                  Overflow::kRefuse, false, false, make_poll_strategy},
     StrategyInfo{"epoll", "one event loop on epoll(7) (cost grows with ready connections)",
                  Overflow::kRefuse, false, false, make_epoll_strategy},
+    StrategyInfo{"libevent",
+                 "one event loop on libevent's event_base (libevent.method: epoll, poll, select)",
+                 Overflow::kRefuse, false, false, make_libevent_strategy},
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "config/section.h"
 #include "protocols/registry.h"
 #include "strategies/strategy.h"
+#include "tests/tls_files.h"
 
 namespace srv {
 namespace {
@@ -24,7 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::string_view kAllStrategies =
-    "fork, prefork, thread, threadpool, select, poll, epoll";
+    "fork, prefork, thread, threadpool, select, poll, epoll, libevent";
 
 Config load(const std::string& text, const Overrides& overrides = {}) {
   return load_config_text(text, "test.yaml", overrides);
@@ -210,7 +211,7 @@ INSTANTIATE_TEST_SUITE_P(Config, EveryStrategy, ::testing::ValuesIn(strategy_nam
                            return param_info.param;
                          });
 
-TEST(ConfigRegistry, SevenStrategiesInOrder) {
+TEST(ConfigRegistry, EveryStrategyInOrder) {
   EXPECT_EQ(strategy_names(), kAllStrategies);
   EXPECT_NE(find_strategy("epoll"), nullptr);
   EXPECT_EQ(find_strategy("nginx"), nullptr);
@@ -556,6 +557,89 @@ TEST(ConfigErrors, ListenerUnknownKeyAndBacklog) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// TLS: what OpenSSL refuses is reported at the key that named it, as any other config error
+
+// A listener whose tls: section is `lines` (keys at 6 spaces, starting on line 5).
+std::string tls_listener(const std::string& lines) {
+  return "listeners:\n  - listen: 127.0.0.1:0\n    protocol: http\n    tls:\n" + lines;
+}
+
+// The section's first two lines: a certificate and its key (lines 5 and 6).
+std::string cert_and_key(const std::string& key) {
+  return "      cert: " + test::tls_files().cert + "\n      key: " + key + "\n";
+}
+
+TEST(ConfigTls, AGoodSectionMakesATlsTransport) {
+  const test::TlsFiles& files = test::tls_files();
+  Config config = load(tls_listener(cert_and_key(files.key)));
+  ASSERT_EQ(config.listeners.size(), 1u);
+  ASSERT_NE(config.listeners[0].transport, nullptr);
+  EXPECT_EQ(config.listeners[0].transport->name(), "tls");
+  EXPECT_EQ(load("listeners:\n  - listen: 127.0.0.1:0\n").listeners[0].transport->name(), "tcp");
+}
+
+struct BadTls {
+  std::string lines;     // the tls: section
+  std::string prefix;    // where and which key
+  std::string fragment;  // what is wrong
+};
+
+TEST(ConfigTls, Errors) {
+  const test::TlsFiles& files = test::tls_files();
+  const std::string good = cert_and_key(files.key);
+  const std::vector<BadTls> cases = {
+      {"      cert: " + files.dir + "/nope.pem\n      key: " + files.key + "\n",
+       "test.yaml:5:13: listeners[0].tls.cert: ",
+       "cannot read " + files.dir + "/nope.pem: No such file or directory"},
+      {"      cert: " + files.junk + "\n      key: " + files.key + "\n",
+       "test.yaml:5:13: listeners[0].tls.cert: ", "holds no usable PEM certificate"},
+      {cert_and_key(files.dir + "/nope.pem"), "test.yaml:6:12: listeners[0].tls.key: ",
+       "cannot read " + files.dir + "/nope.pem"},
+      {cert_and_key(files.junk), "test.yaml:6:12: listeners[0].tls.key: ",
+       "holds no usable PEM private key"},
+      {cert_and_key(files.dir), "test.yaml:6:12: listeners[0].tls.key: ",
+       "holds no usable PEM private key"},  // a folder: opens, but reads nothing
+      {cert_and_key(files.stray_key), "test.yaml:6:12: listeners[0].tls.key: ",
+       files.stray_key + " does not match the certificate in " + files.cert},
+      {good + "      certificates:\n        - cert: " + files.cert + "\n          key: " +
+           files.stray_key + "\n",
+       "test.yaml:9:16: listeners[0].tls.certificates[0].key: ", "does not match the certificate"},
+      {"      cert: " + files.cert + "\n", "test.yaml:", "needs key: PATH"},
+      {good + "      min_version: TLSv1.1\n", "test.yaml:7:20: listeners[0].tls.min_version: ",
+       "TLS 1.0 and 1.1 are not supported"},
+      {good + "      min_version: TLSv1\n", "test.yaml:7:20: listeners[0].tls.min_version: ",
+       "TLS 1.0 and 1.1 are not supported"},
+      {good + "      min_version: TLSv1.4\n", "test.yaml:7:20: listeners[0].tls.min_version: ",
+       "must be TLSv1.2 or TLSv1.3, got 'TLSv1.4'"},
+      {good + "      ciphers: NO-SUCH-CIPHER\n", "test.yaml:7:16: listeners[0].tls.ciphers: ",
+       "no TLS 1.2 cipher matches 'NO-SUCH-CIPHER'"},
+      {good + "      ciphersuites: TLS_NO_SUCH_SUITE\n",
+       "test.yaml:7:21: listeners[0].tls.ciphersuites: ",
+       "no TLS 1.3 cipher suite matches 'TLS_NO_SUCH_SUITE'"},
+      {good + "      groups: X25519:P-999\n", "test.yaml:7:15: listeners[0].tls.groups: ",
+       "unknown group in 'X25519:P-999'"},
+      {good + "      verify_client: on\n", "test.yaml:7:22: listeners[0].tls.verify_client: ",
+       "needs client_ca: PATH"},
+      {good + "      verify_client: sometimes\n",
+       "test.yaml:7:22: listeners[0].tls.verify_client: ", "must be off, optional or on"},
+      {good + "      client_ca: " + files.junk + "\n      verify_client: on\n",
+       "test.yaml:7:18: listeners[0].tls.client_ca: ", "holds no usable PEM CA certificate"},
+      {good + "      alpn: [\"\"]\n", "test.yaml:7:13: listeners[0].tls.alpn: ",
+       "is not a valid ALPN protocol id"},
+      {good + "      handshake_timeout: 10ms\n",
+       "test.yaml:7:26: listeners[0].tls.handshake_timeout: ", "must be between"},
+      {good + "      session_cache: -1\n", "test.yaml:7:22: listeners[0].tls.session_cache: ",
+       "must be between 0 and"},
+      {good + "      crt: x.pem\n", "test.yaml:7:7: listeners[0].tls.crt: ", "unknown key"},
+      {good + "      certificates: x.pem\n", "test.yaml:7:21: listeners[0].tls.certificates: ",
+       "must be a list"},
+  };
+  for (const BadTls& c : cases) {
+    EXPECT_TRUE(fails_with(tls_listener(c.lines), c.prefix, c.fragment)) << c.lines;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Numbers, durations, sizes, booleans
 
 TEST(ConfigErrors, IntegersOutOfRangeOrNotNumbers) {
@@ -781,6 +865,50 @@ TEST(ConfigStrategies, EpollMaxEvents) {
                          "test.yaml:3:15: epoll.max_events: ", "must be between 1 and"));
   EXPECT_TRUE(fails_with("strategy: epoll\nepoll:\n  max_events: 1000000\n",
                          "test.yaml:3:15: epoll.max_events: ", "must be between 1 and"));
+}
+
+// libevent.method, as (what follows `strategy: libevent`, where the error is, what it says); an
+// empty location means the file loads.
+TEST(ConfigStrategies, LibeventMethod) {
+  struct Case {
+    std::string text;
+    std::string location;
+    std::string fragment;
+  };
+  const std::string select_limit = "libevent.method select can watch descriptors below FD_SETSIZE";
+  for (const Case& c : std::vector<Case>{
+           {"", "", ""},
+           {"libevent:\n  method: auto\n", "", ""},
+           {"libevent:\n  method: epoll\n", "", ""},
+           {"libevent:\n  method: poll\n", "", ""},
+           {"libevent:\n  method: select\n", "", ""},
+           {"libevent:\n  method: epoll\nmax_connections: 5000\n", "", ""},
+           {"libevent:\n  method: kqueue\n", "test.yaml:3:11: libevent.method: ",
+            "must be one of auto, epoll, poll, select, got 'kqueue'"},
+           {"libevent:\n  method: EPOLL\n", "test.yaml:3:11: libevent.method: ", "got 'EPOLL'"},
+           {"libevent:\n  method: \"\"\n", "test.yaml:3:11: libevent.method: ", "got ''"},
+           {"libevent:\n  method: [epoll]\n", "test.yaml:3:11: libevent.method: ", ""},
+           {"libevent:\n  methods: epoll\n", "test.yaml:3:3: libevent.methods: ", "unknown key"},
+           {"libevent:\n  method: select\nmax_connections: 5000\n",
+            "test.yaml:4:18: max_connections: ", select_limit},
+           {"libevent:\n  method: select\nmax_connections: " + std::to_string(FD_SETSIZE) + "\n",
+            "test.yaml:4:18: max_connections: ", select_limit},
+       }) {
+    const std::string text = "strategy: libevent\n" + c.text;
+    if (c.location.empty()) {
+      EXPECT_TRUE(loads(text)) << text;
+    } else {
+      EXPECT_TRUE(fails_with(text, c.location, c.fragment)) << text;
+    }
+  }
+}
+
+TEST(ConfigStrategies, LibeventSelectLowersTheSharedDefaultBelowFdSetsize) {
+  EXPECT_LT(load("strategy: libevent\nlibevent:\n  method: select\n").settings.max_connections,
+            FD_SETSIZE);
+  EXPECT_EQ(load("strategy: libevent\nlibevent:\n  method: epoll\n").settings.max_connections,
+            1024);
+  EXPECT_EQ(load("strategy: libevent\n").settings.max_connections, 1024);
 }
 
 TEST(ConfigStrategies, KeysOfOtherStrategiesAreNotCheckedAgainstTheChosenOne) {

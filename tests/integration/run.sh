@@ -16,7 +16,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$SCRIPT_DIR/lib.sh"
 readonly kClientTimeout=20 # seconds for any one client command
-readonly kAllStrategies="fork prefork thread threadpool select poll epoll"
+readonly kAllStrategies="fork prefork thread threadpool select poll epoll libevent"
 
 harness_init srv-integration
 require_tools nc socat timeout cmp head
@@ -162,9 +162,9 @@ cli_checks() {
   local names
   names=$(awk '{print $1}' <<<"$CLI_OUT" | tr '\n' ' ' | sed 's/ $//')
   if [[ $CLI_RC -eq 0 && $names == "$kAllStrategies" ]]; then
-    ok "--list-strategies lists all 7 strategies"
+    ok "--list-strategies lists all 8 strategies"
   else
-    not_ok "--list-strategies lists all 7 strategies"
+    not_ok "--list-strategies lists all 8 strategies"
     echo "exit $CLI_RC, names: '$names', want '$kAllStrategies'" | diag
   fi
 
@@ -218,6 +218,11 @@ EOF
   run_cli typo --check-config -c "$WORK/typo.yaml"
   expect_cli "a typo in the strategy section exits 2 naming the key" 2 \
     "$WORK/typo.yaml:3:3: prefork.wokers: unknown key" err
+
+  printf 'strategy: libevent\nlibevent:\n  method: kqueue\n' >"$WORK/bad-method.yaml"
+  run_cli bad-method -c "$WORK/bad-method.yaml"
+  expect_cli "an unknown libevent.method exits 2 at the value" 2 \
+    "$WORK/bad-method.yaml:3:11: libevent.method: must be one of auto, epoll, poll, select" err
 
   run_cli missing --check-config -c "$WORK/does-not-exist.yaml"
   expect_cli "a missing config file exits 2" 2 "$WORK/does-not-exist.yaml: cannot open" err
@@ -321,6 +326,32 @@ EOF
   wait "$client" 2>/dev/null || true
 }
 
+# The libevent strategy on each backend libevent.method can pick (auto is epoll, checked above).
+libevent_method_checks() {
+  local method=$1
+  cat >"$WORK/libevent-$method.yaml" <<EOF
+strategy: libevent
+libevent:
+  method: $method
+listeners:
+  - listen: 127.0.0.1:0
+EOF
+  if ! start_srv "libevent-$method" -c "$WORK/libevent-$method.yaml"; then
+    not_ok "libevent.method $method: starts"
+    return
+  fi
+  if grep -q "libevent .*: method $method (asked for $method)" "$SRV_LOG"; then
+    ok "libevent.method $method: the start-up log names the backend"
+  else
+    not_ok "libevent.method $method: the start-up log names the backend"
+    diag <"$SRV_LOG"
+  fi
+  check "libevent.method $method: nc echoes 64 KiB of random bytes" nc_file_echo \
+    "$WORK/random-64k.bin"
+  check "libevent.method $method: 8 concurrent clients each get their own bytes" concurrent_echo 8
+  check "libevent.method $method: exits 0 within ${kStopTimeout}s of SIGTERM" stop_srv
+}
+
 port_in_use_check() {
   if ! start_srv first-listener --strategy epoll --listen 127.0.0.1:0; then
     not_ok "a second srv on a busy port: first one starts"
@@ -352,6 +383,9 @@ for strategy in $strategies; do
 done
 for strategy in $strategies; do
   drain_check "$strategy"
+done
+for method in epoll poll select; do
+  libevent_method_checks "$method"
 done
 port_in_use_check
 

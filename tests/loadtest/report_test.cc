@@ -295,10 +295,28 @@ TEST(ReportJson, RunHasExactlyTheDocumentedKeys) {
   nlohmann::json json = to_json(run);
   std::set<std::string> keys;
   for (const auto& [key, value] : json.items()) keys.insert(key);
-  EXPECT_EQ(keys, (std::set<std::string>{"protocol", "target", "connections", "pipeline", "threads",
-                                         "rate", "size", "mix", "requests_per_connection",
-                                         "seconds", "requests", "errors", "error_kinds",
-                                         "bytes_sent", "bytes_received", "rps", "latency_us"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"protocol",
+                                         "target",
+                                         "connections",
+                                         "pipeline",
+                                         "threads",
+                                         "rate",
+                                         "size",
+                                         "mix",
+                                         "requests_per_connection",
+                                         "seconds",
+                                         "requests",
+                                         "errors",
+                                         "error_kinds",
+                                         "bytes_sent",
+                                         "bytes_received",
+                                         "rps",
+                                         "latency_us",
+                                         "tls",
+                                         "tls_resume",
+                                         "tls_negotiated",
+                                         "handshakes",
+                                         "resumed"}));
   std::set<std::string> latency_keys;
   for (const auto& [key, value] : json["latency_us"].items()) latency_keys.insert(key);
   EXPECT_EQ(latency_keys, (std::set<std::string>{"count", "mean", "p50", "p90", "p99", "p99_9",
