@@ -19,6 +19,9 @@ class Connection {
  public:
   Connection(std::unique_ptr<Transport> transport, std::unique_ptr<ProtocolHandler> handler,
              const ConnectionLimits& limits);
+  /// The limits are shared and must outlive the connection, so a temporary is refused.
+  Connection(std::unique_ptr<Transport>, std::unique_ptr<ProtocolHandler>,
+             const ConnectionLimits&&) = delete;
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

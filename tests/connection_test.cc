@@ -221,11 +221,12 @@ INSTANTIATE_TEST_SUITE_P(Scripts, ConnectionOverFakeTransport, ::testing::Values
 // A read that waits for writability (TLS must send before it can read) asks the poller for
 // writability, not readability, and is retried when the fd polls writable.
 TEST(Connection, ReadWaitingForWritabilityPollsForWriting) {
+  const ConnectionLimits limits = small_limits();
   Peer peer;
   Script script;
   script.read_waits = Readiness::kWritable;
   Connection connection(std::make_unique<FakeTransport>(peer, script),
-                        std::make_unique<LineHandler>(), small_limits());
+                        std::make_unique<LineHandler>(), limits);
   connection.on_ready(true, false);  // nothing to read yet: the read waits for writability
   EXPECT_FALSE(connection.wants_read());
   EXPECT_TRUE(connection.wants_write());
@@ -237,11 +238,12 @@ TEST(Connection, ReadWaitingForWritabilityPollsForWriting) {
 // A client that does not read its replies is not read from either, and reading resumes once
 // the output has gone out.
 TEST(Connection, BackpressureStopsReadingUntilOutputDrains) {
+  const ConnectionLimits limits = small_limits();
   Peer peer;
   peer.writes_blocked = true;
   peer.to_server = "big 100\n" + std::string(1000, 'y') + "\n";
   Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
-                        std::make_unique<LineHandler>(), small_limits());
+                        std::make_unique<LineHandler>(), limits);
   drive(connection, peer);
   EXPECT_FALSE(connection.wants_read()) << "output is above the high-water mark";
   EXPECT_TRUE(connection.wants_write());
@@ -259,18 +261,20 @@ TEST(Connection, BackpressureStopsReadingUntilOutputDrains) {
 }
 
 TEST(Connection, PendingTransportInputIsReportedWhileReading) {
+  const ConnectionLimits limits = small_limits();
   Peer peer;
   Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
-                        std::make_unique<LineHandler>(), small_limits());
+                        std::make_unique<LineHandler>(), limits);
   EXPECT_FALSE(connection.has_pending());
   peer.pending = true;
   EXPECT_TRUE(connection.has_pending());
 }
 
 TEST(Connection, TransportDeadlineEndsTheConnection) {
+  const ConnectionLimits limits = small_limits();
   Peer peer;
   Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
-                        std::make_unique<LineHandler>(), small_limits());
+                        std::make_unique<LineHandler>(), limits);
   peer.deadline = Clock::now() - 1ms;  // an unfinished TLS handshake, say
   EXPECT_LE(connection.deadline(), Clock::now());
   connection.on_timeout();
@@ -293,10 +297,11 @@ TEST(Connection, IdleTimeoutEndsASilentConnection) {
 }
 
 TEST(Connection, InputBeyondMaxInputBufferCloses) {
+  const ConnectionLimits limits = small_limits();
   Peer peer;
   peer.to_server = std::string(5000, 'n');  // no newline: the handler never consumes
   Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
-                        std::make_unique<LineHandler>(), small_limits());
+                        std::make_unique<LineHandler>(), limits);
   drive(connection, peer);
   EXPECT_TRUE(connection.finished());
   EXPECT_EQ(peer.from_server, "");
