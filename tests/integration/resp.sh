@@ -160,14 +160,6 @@ strategy_checks() {
   check "$strategy: the log has no error or sanitizer report" clean_log
 }
 
-# clean_log: the server's log (every process of it) reports no error, crash or sanitizer finding.
-clean_log() {
-  if grep -E '\[error\]|\[critical\]|AddressSanitizer|runtime error:|LeakSanitizer|killed by signal' \
-    "$SRV_LOG" >"$WORK/log-problems"; then
-    head -n 10 "$WORK/log-problems" | diag
-    return 1
-  fi
-}
 
 # The keyspace belongs to the server: every strategy's server starts empty.
 fresh_keyspace_check() {

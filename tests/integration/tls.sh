@@ -136,14 +136,6 @@ log_says() {
   done
 }
 
-# clean_log: no error, crash or sanitizer report from any process of the server.
-clean_log() {
-  if grep -E '\[error\]|\[critical\]|AddressSanitizer|runtime error:|LeakSanitizer|killed by signal' \
-    "$SRV_LOG" >"$WORK/log-problems"; then
-    head -n 10 "$WORK/log-problems" | diag
-    return 1
-  fi
-}
 
 # ---------------------------------------------------------------------------------------------
 # openssl s_client
