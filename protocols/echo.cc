@@ -5,7 +5,9 @@ namespace {
 
 class EchoFactory final : public ProtocolFactory {
  public:
-  std::unique_ptr<ProtocolHandler> create() override { return std::make_unique<EchoHandler>(); }
+  std::unique_ptr<ProtocolHandler> create(const ConnectionContext&) override {
+    return std::make_unique<EchoHandler>();
+  }
 };
 
 }  // namespace

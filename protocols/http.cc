@@ -128,7 +128,7 @@ namespace {
 class HttpFactory final : public ProtocolFactory {
  public:
   HttpFactory(const HttpLimits& limits, SteadyNow now) : limits_(limits), now_(now) {}
-  std::unique_ptr<ProtocolHandler> create() override {
+  std::unique_ptr<ProtocolHandler> create(const ConnectionContext&) override {
     return std::make_unique<HttpHandler>(limits_, now_);
   }
   std::string_view refusal() const override { return kRefusal; }

@@ -71,7 +71,7 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
 RespFactory::RespFactory(const RespSettings& settings)
     : state_(std::make_shared<RespState>(settings)) {}
 
-std::unique_ptr<ProtocolHandler> RespFactory::create() {
+std::unique_ptr<ProtocolHandler> RespFactory::create(const ConnectionContext&) {
   return std::make_unique<RespHandler>(state_);
 }
 

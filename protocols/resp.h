@@ -63,7 +63,7 @@ class RespFactory final : public ProtocolFactory {
   /// Maps the keyspace. Throws std::system_error if the shared memory cannot be had.
   explicit RespFactory(const RespSettings& settings);
 
-  std::unique_ptr<ProtocolHandler> create() override;
+  std::unique_ptr<ProtocolHandler> create(const ConnectionContext& context) override;
   /// "-ERR max number of clients reached\r\n", as Redis answers past maxclients.
   std::string_view refusal() const override;
 

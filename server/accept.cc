@@ -39,7 +39,7 @@ Accepted shed(int listen_fd, int err) {
   if (fd >= 0) ::close(fd);
   g_spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   log_shed(err);
-  return {AcceptStatus::kBackOff, -1};
+  return {AcceptStatus::kBackOff, {}};
 }
 
 }  // namespace
@@ -51,8 +51,12 @@ void reserve_spare_fd() {
 
 Accepted accept_connection(int listen_fd) {
   for (;;) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) return {AcceptStatus::kAccepted, fd};
+    Accepted accepted{AcceptStatus::kAccepted, {}};
+    socklen_t length = sizeof accepted.socket.peer.storage;
+    accepted.socket.fd =
+        ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&accepted.socket.peer.storage), &length,
+                  SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (accepted.socket.fd >= 0) return accepted;
     switch (errno) {
       case EINTR:
         continue;
@@ -61,17 +65,17 @@ Accepted accept_connection(int listen_fd) {
       case EPROTO:
       case EPERM:
       case EAGAIN:
-        return {AcceptStatus::kWouldBlock, -1};
+        return {AcceptStatus::kWouldBlock, {}};
       case EMFILE:
       case ENFILE:
         return shed(listen_fd, errno);
       case ENOBUFS:
       case ENOMEM:
         log_shed(errno);
-        return {AcceptStatus::kBackOff, -1};
+        return {AcceptStatus::kBackOff, {}};
       default:
         spdlog::warn("accept: {}", std::strerror(errno));
-        return {AcceptStatus::kWouldBlock, -1};
+        return {AcceptStatus::kWouldBlock, {}};
     }
   }
 }

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "server/socket.h"
+
 namespace srv {
 
 enum class AcceptStatus {
-  kAccepted,    ///< `fd` is a new non-blocking, close-on-exec connection owned by the caller
+  kAccepted,    ///< `socket` is a new non-blocking, close-on-exec connection owned by the caller
   kWouldBlock,  ///< nothing pending (or a transient error): wait for readiness again
   kBackOff,     ///< out of fds or kernel memory: the pending connection (if any) was accepted
                 ///< and closed so the listener does not stay readable; wait a little (no spin)
@@ -11,7 +13,7 @@ enum class AcceptStatus {
 
 struct Accepted {
   AcceptStatus status = AcceptStatus::kWouldBlock;
-  int fd = -1;
+  AcceptedSocket socket;  ///< with the peer's address, which accept4(2) gives for free
 };
 
 /// Accepts one connection from a non-blocking listener. On EMFILE/ENFILE it frees a reserved fd,

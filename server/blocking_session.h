@@ -1,13 +1,18 @@
 #pragma once
 
-#include "server/connection.h"
+#include "server/listener.h"
+#include "server/settings.h"
+#include "server/socket.h"
 
 namespace srv {
 
 /// The session loop shared by every blocking strategy (fork, prefork, thread, threadpool): the
-/// calling thread is dedicated to one connection and blocks in poll(2) on that socket until the
-/// connection ends, its idle/linger timeout passes, or `stop_fd` (-1 for none; typically
-/// Lifecycle::stop_fd()) becomes readable. Does not destroy the connection.
-void serve_blocking(Connection& connection, int stop_fd);
+/// calling thread makes the connection for `socket` (accepted on `listener`) and is dedicated to
+/// it, blocking in poll(2) on its socket until the connection ends, its idle/linger timeout
+/// passes, or `stop_fd` (-1 for none; typically Lifecycle::stop_fd()) becomes readable. Once the
+/// handler asks for its wake address, the session's own doorbell is polled too, and a ring for
+/// the connection calls its on_wake(). Closes the connection before returning.
+void serve_blocking(const Listener& listener, const AcceptedSocket& socket,
+                    const ConnectionLimits& limits, int stop_fd);
 
 }  // namespace srv

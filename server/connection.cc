@@ -4,7 +4,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/doorbell.h"
+
 namespace srv {
+
+Connection::Connection(std::unique_ptr<Transport> transport, ProtocolFactory& factory,
+                       const Origin& origin, Doorbell* doorbell, const ConnectionLimits& limits)
+    : transport_(std::move(transport)),
+      doorbell_(doorbell),
+      id_(origin.id),
+      handler_(factory.create(ConnectionContext{origin.id, origin.peer, origin.local, *this})),
+      limits_(limits),
+      last_activity_(Clock::now()) {}
 
 Connection::Connection(std::unique_ptr<Transport> transport,
                        std::unique_ptr<ProtocolHandler> handler, const ConnectionLimits& limits)
@@ -13,11 +24,31 @@ Connection::Connection(std::unique_ptr<Transport> transport,
       limits_(limits),
       last_activity_(Clock::now()) {}
 
-Connection::~Connection() = default;  // the transport closes the fd
+Connection::~Connection() {
+  if (enrolled_) doorbell_->withdraw(id_);  // the transport closes the fd
+}
+
+WakeAddress Connection::address() {
+  if (doorbell_ == nullptr) return {};
+  WakeAddress address = doorbell_->enrol(id_, fd());
+  enrolled_ = enrolled_ || address.valid();
+  return address;
+}
+
+void Connection::wake(const WakeAddress& to) {
+  srv::wake(to);
+}
+
+void Connection::wake_all(std::span<const WakeAddress> to) {
+  srv::wake_all(to);
+}
 
 bool Connection::reading() const {
   if (state_ == State::kLingering) return true;
-  return state_ == State::kOpen && output_.size() < limits_.output_high_water;
+  if (state_ != State::kOpen || output_.size() >= limits_.output_high_water) return false;
+  // Parked, the handler takes nothing: input is held up to max_input_buffer, then reading
+  // stops (backpressure) until it unparks. Reading on that far notices a client that leaves.
+  return !parked_ || input_.size() < limits_.max_input_buffer;
 }
 
 bool Connection::writing() const {
@@ -49,6 +80,9 @@ bool Connection::has_pending() const {
 Clock::time_point Connection::deadline() const {
   Clock::time_point own = last_activity_ + (state_ == State::kLingering ? limits_.linger_timeout
                                                                         : limits_.idle_timeout);
+  // Parked with nothing to write, it waits for another connection, not for its client (Redis
+  // spares blocked clients its timeout too).
+  if (state_ == State::kOpen && parked_ && output_.empty()) own = Clock::time_point::max();
   own = std::min(own, transport_->deadline());
   return state_ == State::kOpen ? std::min(own, handler_->deadline()) : own;
 }
@@ -65,8 +99,14 @@ void Connection::on_timeout() {
     return;
   }
   apply(handler_->on_deadline(output_));
-  flush();
+  if (state_ != State::kDone) pump();  // unparked: what arrived meanwhile is offered now
   if (!finished() && deadline() <= now) state_ = State::kDone;  // the handler did not move on
+}
+
+void Connection::on_wake() {
+  if (state_ != State::kOpen) return;
+  apply(handler_->on_wake(output_));
+  if (state_ != State::kDone) pump();
 }
 
 void Connection::on_ready(bool readable, bool writable) {
@@ -115,8 +155,8 @@ void Connection::pump() {
     // The handler stopped at the high-water mark with input left; once the output has gone
     // out, offer it the rest. Nothing else would: no new bytes need arrive, and with the
     // output flushed the socket is not watched for writing either.
-    bool offer = state_ == State::kOpen && !input_.empty() && !handler_waits_for_bytes_ &&
-                 output_.size() < limits_.output_high_water;
+    bool offer = state_ == State::kOpen && !parked_ && !input_.empty() &&
+                 !handler_waits_for_bytes_ && output_.size() < limits_.output_high_water;
     if (!offer) return;
     std::size_t before = input_.size();
     run_handler();
@@ -125,7 +165,8 @@ void Connection::pump() {
 }
 
 void Connection::run_handler() {
-  while (state_ == State::kOpen && !input_.empty() && output_.size() < limits_.output_high_water) {
+  while (state_ == State::kOpen && !parked_ && !input_.empty() &&
+         output_.size() < limits_.output_high_water) {
     Step step = handler_->on_data(input_.readable(), output_);
     if (step.consumed > input_.size()) {
       spdlog::error("protocol handler consumed {} of {} bytes; closing", step.consumed,
@@ -135,7 +176,7 @@ void Connection::run_handler() {
     }
     input_.consume(step.consumed);
     apply(step.verdict);
-    if (state_ != State::kOpen) return;
+    if (state_ != State::kOpen || parked_) return;  // parked: what is left waits, however much
     if (step.consumed == 0) {
       handler_waits_for_bytes_ = true;
       break;
@@ -150,11 +191,25 @@ void Connection::run_handler() {
 }
 
 void Connection::apply(Verdict verdict) {
-  if (verdict == Verdict::kCloseNow) {
-    state_ = State::kDone;
-  } else if (verdict == Verdict::kCloseAfterFlush) {
-    state_ = State::kClosing;
-    input_.clear();
+  switch (verdict) {
+    case Verdict::kContinue:
+      if (!parked_) return;
+      // Unparked: offer the input again (the handler's state has moved on), and the wait for
+      // another connection does not count as the client's idleness.
+      parked_ = false;
+      handler_waits_for_bytes_ = false;
+      touch();
+      return;
+    case Verdict::kPark:
+      parked_ = true;
+      return;
+    case Verdict::kCloseAfterFlush:
+      state_ = State::kClosing;
+      input_.clear();
+      return;
+    case Verdict::kCloseNow:
+      state_ = State::kDone;
+      return;
   }
 }
 

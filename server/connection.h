@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
+#include <string_view>
 
 #include "server/buffer.h"
 #include "server/protocol.h"
@@ -9,20 +12,41 @@
 
 namespace srv {
 
+class Doorbell;
+
 /// The policy half of a connection: feeds the protocol handler what the transport reads, writes
 /// its output with backpressure, applies the idle, linger and handler deadlines, and closes
 /// gracefully. Every byte moves through the Transport. It never waits: callers poll fd() for
 /// wants_read()/wants_write() (the blocking session loop with poll(2), event loops with their
 /// poller) and call on_ready(); a connection whose has_pending() is true is called without
 /// polling. Used on one thread at a time. Owns the transport (and so the fd) and the handler.
-class Connection {
+///
+/// It is also its handler's Waker: address() enrols it with the doorbell of the thread that
+/// drives it, and the driver calls on_wake() when that doorbell says it was rung. A handler that
+/// parks (Verdict::kPark) is offered no input until on_wake() or its deadline unparks it.
+class Connection final : private Waker {
  public:
+  /// Who the connection is, for its handler's ConnectionContext.
+  struct Origin {
+    std::uint64_t id = 0;    ///< next_connection_id()
+    std::string_view peer;   ///< "HOST:PORT"; only read during the constructor
+    std::string_view local;  ///< "HOST:PORT"; only read during the constructor
+  };
+
+  /// Makes its handler with `factory`, this connection as the handler's waker. `doorbell` is
+  /// the driving thread's (nullptr: the connection cannot be woken); it must outlive the
+  /// connection, as must the limits.
+  Connection(std::unique_ptr<Transport> transport, ProtocolFactory& factory, const Origin& origin,
+             Doorbell* doorbell, const ConnectionLimits& limits);
+  /// With a ready-made handler and no doorbell (tests).
   Connection(std::unique_ptr<Transport> transport, std::unique_ptr<ProtocolHandler> handler,
              const ConnectionLimits& limits);
   /// The limits are shared and must outlive the connection, so a temporary is refused.
   Connection(std::unique_ptr<Transport>, std::unique_ptr<ProtocolHandler>,
              const ConnectionLimits&&) = delete;
-  ~Connection();
+  Connection(std::unique_ptr<Transport>, ProtocolFactory&, const Origin&, Doorbell*,
+             const ConnectionLimits&&) = delete;
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -43,9 +67,18 @@ class Connection {
   bool has_pending() const;
   /// True once the connection is over; the owner then destroys it (closing the fd).
   bool finished() const { return state_ == State::kDone; }
+  /// The handler parked and has not been unparked yet.
+  bool parked() const { return parked_; }
+  std::uint64_t id() const { return id_; }
+
+  /// The doorbell says this connection was rung (perhaps spuriously, perhaps several times):
+  /// an open connection's handler gets on_wake(), then buffered input is offered if it unparked
+  /// and output is flushed. The driving thread.
+  void on_wake();
 
   /// When on_timeout() is due if nothing happens before then: the idle or linger timeout, the
   /// transport's (an unfinished TLS handshake) or the handler's own deadline, whichever is first.
+  /// A parked connection with nothing to write has no idle timeout.
   Clock::time_point deadline() const;
   /// Call once deadline() has passed: the handler answers its own deadline (e.g. with a 408),
   /// anything else ends the connection. Afterwards the connection is finished or its
@@ -77,7 +110,13 @@ class Connection {
   void discard_input();
   void touch() { last_activity_ = Clock::now(); }
 
+  WakeAddress address() override;
+  void wake(const WakeAddress& to) override;
+  void wake_all(std::span<const WakeAddress> to) override;
+
   std::unique_ptr<Transport> transport_;
+  Doorbell* doorbell_ = nullptr;  // before handler_: a handler may ask for its address at once
+  std::uint64_t id_ = 0;
   std::unique_ptr<ProtocolHandler> handler_;
   const ConnectionLimits& limits_;
   Buffer input_;
@@ -86,6 +125,8 @@ class Connection {
   Readiness read_waits_ = Readiness::kReadable;   // what the last blocked read waited for
   Readiness write_waits_ = Readiness::kWritable;  // what the last blocked write waited for
   bool handler_waits_for_bytes_ = false;          // last call consumed nothing: wait for new input
+  bool parked_ = false;                           // the handler said kPark and was not unparked
+  bool enrolled_ = false;                         // known to doorbell_: withdraw when destroyed
   Clock::time_point last_activity_;
 };
 

@@ -15,6 +15,7 @@ constexpr std::size_t kCounters = static_cast<std::size_t>(Counter::kCount);
 struct Page {
   std::array<std::atomic<std::uint64_t>, kCounters> totals;
   std::array<std::atomic<std::int64_t>, kCounters> last_log_second;
+  std::atomic<std::uint64_t> last_connection_id;
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "counters are shared across processes and must not hide a lock");
@@ -55,6 +56,10 @@ std::uint64_t count(Counter counter, std::uint64_t n) {
 
 std::uint64_t counter_value(Counter counter) {
   return page().totals[index(counter)].load(std::memory_order_relaxed);
+}
+
+std::uint64_t next_connection_id() {
+  return page().last_connection_id.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 bool log_allowed(Counter counter) {

@@ -2,7 +2,8 @@
 
 // Event counters shared by every process of the server. They live in one anonymous MAP_SHARED
 // page mapped before any fork, so forked connection processes and prefork workers add to the
-// same totals the master sees; the metrics endpoint will read them from there.
+// same totals the master sees; the metrics endpoint will read them from there. The same page
+// numbers connections across processes.
 
 #include <cstdint>
 #include <string_view>
@@ -37,6 +38,10 @@ std::uint64_t count(Counter counter, std::uint64_t n = 1);
 
 /// The current total.
 std::uint64_t counter_value(Counter counter);
+
+/// A connection id unique across every process of the server for its life, never 0. Any thread,
+/// any process. Lock-free.
+std::uint64_t next_connection_id();
 
 /// True at most once per second for each `counter` across every process of the server: a flood
 /// of the same event logs one line a second, each line giving the running total.

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <system_error>
 
@@ -20,6 +21,14 @@ std::string port_of(const sockaddr_storage& addr) {
     return std::to_string(ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port));
   }
   return std::to_string(ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port));
+}
+
+bool is_wildcard(const sockaddr_storage& addr) {
+  if (addr.ss_family == AF_INET6) {
+    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr;
+    return IN6_IS_ADDR_UNSPECIFIED(&v6);
+  }
+  return reinterpret_cast<const sockaddr_in&>(addr).sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
 }  // namespace
@@ -66,15 +75,29 @@ Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_n
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &len);
   std::string real_host = endpoint.host.empty() ? "0.0.0.0" : endpoint.host;
   address_ = format_endpoint(real_host, static_cast<std::uint16_t>(std::stoi(port_of(bound))));
+  if (!is_wildcard(bound)) {
+    // The address every connection arrives at, so none needs a getsockname.
+    SocketAddress local;
+    std::memcpy(&local.storage, &bound, std::min<std::size_t>(len, sizeof local.storage));
+    char text[kAddressTextSize];
+    local_ = format_address(local, text);
+  }
 }
 
 Listener::~Listener() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::unique_ptr<Connection> Listener::make_connection(int fd,
-                                                      const ConnectionLimits& limits) const {
-  return std::make_unique<Connection>(transport_->wrap(fd), protocol_->create(), limits);
+std::unique_ptr<Connection> Listener::make_connection(const AcceptedSocket& socket,
+                                                      const ConnectionLimits& limits,
+                                                      Doorbell* doorbell) const {
+  char peer[kAddressTextSize];
+  // A wildcard listener learns which of its addresses a client reached only from the socket.
+  std::string local = local_.empty() ? local_address(socket.fd) : std::string();
+  Connection::Origin origin{next_connection_id(), format_address(socket.peer, peer),
+                            local_.empty() ? std::string_view(local) : local_};
+  return std::make_unique<Connection>(transport_->wrap(socket.fd), *protocol_, origin, doorbell,
+                                      limits);
 }
 
 void Listener::refuse(int fd, const char* why) const {

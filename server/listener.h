@@ -11,6 +11,8 @@
 
 namespace srv {
 
+class Doorbell;
+
 /// One listening socket, the protocol it serves and the transport (plain or TLS) its connections
 /// get. Owned by the server, not by a strategy, so that it outlives strategy generations (a
 /// reload keeps it open). The fd is non-blocking and close-on-exec; strategies poll and accept
@@ -33,9 +35,13 @@ class Listener {
   /// Shared like protocol(); "tcp" or "tls".
   TransportFactory& transport() const { return *transport_; }
 
-  /// The connection that serves a socket accepted here: its transport and a new handler. Any
-  /// thread or forked process of the generation. Takes ownership of `fd`.
-  std::unique_ptr<Connection> make_connection(int fd, const ConnectionLimits& limits) const;
+  /// The connection that serves a socket accepted here: its transport and a new handler, with a
+  /// connection id and the peer and local addresses for the handler. Call on the thread that
+  /// will drive it (any thread or forked process of the generation), giving that thread's
+  /// `doorbell` (see Connection). Takes ownership of the socket.
+  std::unique_ptr<Connection> make_connection(const AcceptedSocket& socket,
+                                              const ConnectionLimits& limits,
+                                              Doorbell* doorbell) const;
 
   /// Refuses a connection over capacity through the transport (the protocol's refusal on a plain
   /// socket, an alert on TLS), closes it, counts it and logs why (at most once a second, so a
@@ -45,6 +51,7 @@ class Listener {
  private:
   int fd_ = -1;
   std::string address_;
+  std::string local_;  // numeric "HOST:PORT" connections arrive at; empty for a wildcard address
   std::string protocol_name_;
   std::shared_ptr<ProtocolFactory> protocol_;
   std::shared_ptr<TransportFactory> transport_;

@@ -12,8 +12,10 @@
 
 #include "server/protocol.h"
 
-/// Bumped whenever protocol.h, buffer.h or PluginInfo change in a way that breaks plugins.
-#define SRV_PLUGIN_API_VERSION 1
+/// Bumped whenever protocol.h, buffer.h, waker.h or PluginInfo change in a way that breaks
+/// plugins.
+/// 2: ProtocolFactory::create(const ConnectionContext&), Verdict::kPark, on_wake(), Waker.
+#define SRV_PLUGIN_API_VERSION 2
 
 namespace srv {
 
@@ -25,7 +27,8 @@ using PluginOptions = std::map<std::string, std::string>;
 struct PluginInfo {
   std::uint32_t api_version = SRV_PLUGIN_API_VERSION;
   /// Sizes of the types shared with srv: catches a plugin built with other compiler settings.
-  std::uint32_t abi_sizes = static_cast<std::uint32_t>(sizeof(Buffer) * 256 + sizeof(Step));
+  std::uint32_t abi_sizes = static_cast<std::uint32_t>(
+      sizeof(Buffer) * 65536 + sizeof(ConnectionContext) * 256 + sizeof(Step));
   const char* name = "";
   const char* summary = "";
   /// Handlers of different connections may run at the same time on different threads

@@ -5,11 +5,13 @@
 // between protocol authors and strategy authors.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
 #include "server/buffer.h"
 #include "server/clock.h"
+#include "server/waker.h"
 
 namespace srv {
 
@@ -18,6 +20,13 @@ enum class Verdict {
   kContinue,         ///< keep the connection open and keep reading
   kCloseAfterFlush,  ///< stop reading, write everything already in the output buffer, then close
   kCloseNow,         ///< close at once; pending output is discarded
+  /// The request is taken but cannot be answered yet (BLPOP on an empty list): offer no more
+  /// input until on_wake() or on_deadline() says kContinue. Not the same as consuming nothing
+  /// (which waits for more bytes): output already written is flushed, and the connection goes
+  /// on reading, so a disconnect is noticed at once (on_eof, then the handler is destroyed);
+  /// it holds what arrives, up to limits.max_input_buffer, then stops reading. idle_timeout
+  /// does not apply while parked (as Redis spares blocked clients); the handler's deadline does.
+  kPark,
 };
 
 /// The result of handing bytes to a handler: how much of the input it consumed, and what next.
@@ -59,6 +68,29 @@ class ProtocolHandler {
     (void)out;
     return Verdict::kCloseNow;
   }
+
+  /// Someone rang this connection's waker (ConnectionContext::waker). Called on the thread that
+  /// drives the connection, whenever a wake arrives while the connection is open, parked or not
+  /// (a subscriber is not parked but gets pushed messages). Wakes may be spurious or several
+  /// rings may come as one: check your own state. Write the reply (or nothing) to `out` and say
+  /// what next: kContinue unparks (buffered input is offered again), kPark stays parked, a
+  /// close verdict closes.
+  virtual Verdict on_wake(Buffer& out) {
+    (void)out;
+    return Verdict::kContinue;
+  }
+};
+
+/// What a handler learns about its connection when it is created.
+struct ConnectionContext {
+  /// Unique across every process of the server for its life (never 0).
+  std::uint64_t id = 0;
+  /// "HOST:PORT" of the client ("[::1]:5555" for IPv6). Valid during create(); copy it to keep.
+  std::string_view peer;
+  /// "HOST:PORT" the client connected to. Valid during create(); copy it to keep.
+  std::string_view local;
+  /// This connection's waker; outlives the handler.
+  Waker& waker;
 };
 
 /// Creates handlers. One factory serves one listener for the life of a strategy generation.
@@ -66,9 +98,10 @@ class ProtocolFactory {
  public:
   virtual ~ProtocolFactory() = default;
 
-  /// Makes the handler for one new connection. May be called concurrently from several threads
-  /// and from forked children, so it must not rely on unsynchronised shared state.
-  virtual std::unique_ptr<ProtocolHandler> create() = 0;
+  /// Makes the handler for one new connection, on the thread that will drive it. May be called
+  /// concurrently from several threads and from forked children, so it must not rely on
+  /// unsynchronised shared state.
+  virtual std::unique_ptr<ProtocolHandler> create(const ConnectionContext& context) = 0;
 
   /// Bytes written to a connection that is refused because a cap was reached, before it is
   /// closed (Redis answers "-ERR max number of clients reached"). Empty means close silently.

@@ -7,6 +7,7 @@
 
 #include "server/accept.h"
 #include "server/counters.h"
+#include "server/doorbell.h"
 #include "server/generation.h"
 #include "server/listener.h"
 #include "server/signals.h"
@@ -17,7 +18,8 @@ namespace srv {
 int run_server(Config& config) {
   install_signal_pipe();
   reserve_spare_fd();
-  init_counters();  // before anything forks, so every process adds to the same totals
+  init_counters();   // before anything forks, so every process adds to the same totals
+  init_doorbells();  // likewise: a ring that finds a doorbell full is seen by its owner
 
   std::vector<std::unique_ptr<Listener>> listeners;
   try {

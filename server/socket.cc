@@ -5,7 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+
+#include <fmt/format.h>
 
 namespace srv {
 
@@ -43,24 +46,47 @@ void close_fd(int fd) {
   if (fd >= 0) ::close(fd);
 }
 
-std::string peer_address(int fd) {
-  sockaddr_storage peer{};
-  socklen_t length = sizeof peer;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return "unknown peer";
+std::string_view format_address(const SocketAddress& address, char (&text)[kAddressTextSize]) {
   char host[INET6_ADDRSTRLEN] = "";
   std::uint16_t port = 0;
-  if (peer.ss_family == AF_INET6) {
-    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(peer);
-    ::inet_ntop(AF_INET6, &v6.sin6_addr, host, sizeof host);
-    port = ntohs(v6.sin6_port);
-  } else if (peer.ss_family == AF_INET) {
-    const auto& v4 = reinterpret_cast<const sockaddr_in&>(peer);
+  const char* open = "";
+  const char* close = "";
+  if (address.storage.sin6_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &address.storage.sin6_addr, host, sizeof host);
+    port = ntohs(address.storage.sin6_port);
+    open = "[";
+    close = "]";
+  } else if (address.storage.sin6_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address.storage);
     ::inet_ntop(AF_INET, &v4.sin_addr, host, sizeof host);
     port = ntohs(v4.sin_port);
   } else {
     return "unknown peer";
   }
-  return format_endpoint(host, port);
+  auto written = fmt::format_to_n(text, sizeof text, "{}{}{}:{}", open, host, close, port);
+  return {text, std::min(written.size, sizeof text)};
+}
+
+namespace {
+
+using NameCall = int (*)(int, sockaddr*, socklen_t*);
+
+std::string socket_name(int fd, NameCall call) {
+  SocketAddress address;
+  socklen_t length = sizeof address.storage;
+  if (call(fd, reinterpret_cast<sockaddr*>(&address.storage), &length) != 0) return "unknown peer";
+  char text[kAddressTextSize];
+  return std::string(format_address(address, text));
+}
+
+}  // namespace
+
+std::string peer_address(int fd) {
+  return socket_name(fd, ::getpeername);
+}
+
+std::string local_address(int fd) {
+  return socket_name(fd, ::getsockname);
 }
 
 }  // namespace srv

@@ -33,11 +33,11 @@ void Acceptor::accept_from(Listener& listener) {
       return;
     }
     if (host_.live() >= static_cast<std::size_t>(generation_.settings().max_connections)) {
-      listener.refuse(accepted.fd, "max_connections reached");
-    } else if (accepted.fd >= fd_limit_) {
-      listener.refuse(accepted.fd, "descriptor beyond what the poller can watch");
+      listener.refuse(accepted.socket.fd, "max_connections reached");
+    } else if (accepted.socket.fd >= fd_limit_) {
+      listener.refuse(accepted.socket.fd, "descriptor beyond what the poller can watch");
     } else {
-      host_.add_connection(accepted.fd, listener);
+      host_.add_connection(accepted.socket, listener);
     }
   }
 }

@@ -23,8 +23,8 @@ class Acceptor {
     virtual std::size_t live() const = 0;
     /// Starts or stops watching every listener of the generation for readability.
     virtual void watch_listeners(bool on) = 0;
-    /// Serves a connection accepted on `listener`. Takes ownership of `fd`.
-    virtual void add_connection(int fd, Listener& listener) = 0;
+    /// Serves a connection accepted on `listener`. Takes ownership of the socket.
+    virtual void add_connection(const AcceptedSocket& socket, Listener& listener) = 0;
   };
 
   /// Does not own the generation or the host; both must outlive it. Descriptors at or above

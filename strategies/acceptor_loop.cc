@@ -70,7 +70,7 @@ void run_accept_loop(Generation& generation, Dispatcher& dispatcher) {
         for (int n = 0; n < kAcceptBurst && !served_inline; ++n) {
           Accepted accepted = accept_connection(listener.fd());
           if (accepted.status == AcceptStatus::kAccepted) {
-            dispatcher.dispatch(accepted.fd, listener);
+            dispatcher.dispatch(accepted.socket, listener);
             served_inline = dispatcher.serves_inline();
             continue;
           }

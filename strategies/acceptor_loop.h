@@ -13,8 +13,9 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
 
-  /// Serves, queues or refuses a connection accepted on `listener`. Takes ownership of `fd`.
-  virtual void dispatch(int fd, Listener& listener) = 0;
+  /// Serves, queues or refuses a connection accepted on `listener`. Takes ownership of the
+  /// socket.
+  virtual void dispatch(const AcceptedSocket& socket, Listener& listener) = 0;
   /// Connections being served or queued. A drain ends when this reaches 0.
   virtual std::size_t live() const = 0;
   /// Something may have finished (SIGCHLD arrived, or done_fd() polled readable): reap child

@@ -23,6 +23,7 @@ EventLoop::~EventLoop() {
 
 void EventLoop::run() {
   if (generation_.signal_fd() >= 0) poller_.update(generation_.signal_fd(), true, false);
+  poller_.update(doorbell_.fd(), true, false);
   for (std::size_t i = 0; i < generation_.listeners().size(); ++i) {
     int fd = generation_.listeners()[i]->fd();
     if (static_cast<std::size_t>(fd) >= listener_index_.size()) listener_index_.resize(fd + 1, -1);
@@ -43,6 +44,7 @@ void EventLoop::run() {
   }
   acceptor_.stop();
   if (generation_.signal_fd() >= 0) poller_.update(generation_.signal_fd(), false, false);
+  poller_.update(doorbell_.fd(), false, false);
   for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
     if (slots_[fd].connection) close(fd);
   }
@@ -54,6 +56,7 @@ void EventLoop::on_event(const PollEvent& event) {
     generation_.handle_signals();
     return;
   }
+  if (fd == doorbell_.fd()) return doorbell_.answer([this](int woken) { wake(woken); });
   if (fd < static_cast<int>(listener_index_.size()) && listener_index_[fd] >= 0) {
     acceptor_.accept_from(*generation_.listeners()[listener_index_[fd]]);
     return;
@@ -63,10 +66,18 @@ void EventLoop::on_event(const PollEvent& event) {
   sync(fd);
 }
 
-void EventLoop::add_connection(int fd, Listener& listener) {
+void EventLoop::wake(int fd) {
+  // Connections withdraw from the doorbell as they close: each fd rung holds its connection.
+  if (!slots_[fd].connection) return;
+  slots_[fd].connection->on_wake();
+  sync(fd);
+}
+
+void EventLoop::add_connection(const AcceptedSocket& socket, Listener& listener) {
+  int fd = socket.fd;
   if (static_cast<std::size_t>(fd) >= slots_.size()) slots_.resize(fd + 1);
   Slot& slot = slots_[fd];
-  slot.connection = listener.make_connection(fd, generation_.settings().limits);
+  slot.connection = listener.make_connection(socket, generation_.settings().limits, &doorbell_);
   slot.deadline = slot.connection->deadline();
   timers_.emplace(slot.deadline, fd);
   slot.reading = slot.writing = slot.pending = false;

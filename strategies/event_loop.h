@@ -1,11 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "server/connection.h"
+#include "server/doorbell.h"
 #include "server/generation.h"
 #include "strategies/acceptor.h"
 #include "strategies/poller.h"
@@ -20,16 +22,22 @@ namespace srv {
 /// Deadlines (idle, linger, the handler's own) sit in one ordered set. Every byte moves an idle
 /// deadline later, so a connection's entry is moved only when its deadline comes *earlier*; an
 /// entry that falls due early is filed again at the real deadline. That keeps the set out of the
-/// per-event path.
+/// per-event path. The loop's doorbell (server/doorbell.h) is watched like a socket: a ring calls
+/// the woken connections' on_wake(), then runs what post() queued.
 class EventLoop final : private Acceptor::Host {
  public:
-  /// Does not own the poller or the generation; both must outlive run().
+  /// Does not own the poller or the generation; both must outlive run(). Construct it on the
+  /// thread that runs it. Throws std::system_error if its doorbell cannot be opened.
   EventLoop(Poller& poller, Generation& generation);
   ~EventLoop() override;
 
   /// Runs on the calling thread until the generation has drained (no connections left) or
   /// been stopped; closes every connection it holds before returning.
   void run();
+
+  /// Runs `fn` on the loop thread soon (after the wakes of its next turn), waking the loop if it
+  /// waits. Any thread. What is posted after run() returns never runs.
+  void post(std::function<void()> fn) { doorbell_.post(std::move(fn)); }
 
  private:
   struct Slot {
@@ -42,8 +50,10 @@ class EventLoop final : private Acceptor::Host {
 
   std::size_t live() const override { return live_; }
   void watch_listeners(bool on) override;
-  void add_connection(int fd, Listener& listener) override;
+  void add_connection(const AcceptedSocket& socket, Listener& listener) override;
   void on_event(const PollEvent& event);
+  /// The doorbell rang for the connection on `fd`.
+  void wake(int fd);
   /// Brings the poller and the timeout lists in line with the connection's new state, or
   /// closes it when it is finished.
   void sync(int fd);
@@ -58,7 +68,8 @@ class EventLoop final : private Acceptor::Host {
   Poller& poller_;
   Generation& generation_;
   Acceptor acceptor_;
-  std::vector<Slot> slots_;          // indexed by fd
+  Doorbell doorbell_{Doorbell::Open::kNow};  // outlives the connections enrolled with it
+  std::vector<Slot> slots_;                  // indexed by fd
   std::vector<int> listener_index_;  // fd -> index into generation_.listeners(), -1 otherwise
   std::set<std::pair<Clock::time_point, int>> timers_;
   std::vector<int> pending_;  // fds with Slot::pending set

@@ -30,30 +30,30 @@ class ForkStrategy final : public Strategy, private Dispatcher {
   }
 
  private:
-  void dispatch(int fd, Listener& listener) override {
+  void dispatch(const AcceptedSocket& socket, Listener& listener) override {
     if (children_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       reap();  // a child may have exited since the last SIGCHLD was read
       if (children_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
-        return listener.refuse(fd, "max_connections reached");
+        return listener.refuse(socket.fd, "max_connections reached");
       }
     }
     pid_t parent = ::getpid();
     pid_t pid = fork_with_signals_blocked();
     if (pid < 0) {
       spdlog::error("fork: {}", std::strerror(errno));
-      return listener.refuse(fd, "fork failed");
+      return listener.refuse(socket.fd, "fork failed");
     }
-    if (pid == 0) serve_in_child(parent, fd, listener);  // never returns
-    ::close(fd);
+    if (pid == 0) serve_in_child(parent, socket, listener);  // never returns
+    ::close(socket.fd);
     children_.insert(pid);
   }
 
-  [[noreturn]] void serve_in_child(pid_t parent, int fd, Listener& listener) {
+  [[noreturn]] void serve_in_child(pid_t parent, const AcceptedSocket& socket, Listener& listener) {
     detach_signals_in_child();
     unblock_signals_in_child();
     prepare_child(parent, *generation_, /*keep_listeners=*/false);
     // The parent ends us with SIGKILL at the drain deadline.
-    serve_blocking(*listener.make_connection(fd, generation_->settings().limits), -1);
+    serve_blocking(listener, socket, generation_->settings().limits, -1);
     ::_exit(0);  // skip the parent's atexit handlers and static destructors
   }
 

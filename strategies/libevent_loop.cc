@@ -31,6 +31,7 @@ void LibeventLoop::EventDeleter::operator()(event* ev) const {
 LibeventLoop::LibeventLoop(event_base* base, Generation& generation, int fd_limit)
     : base_(base), generation_(generation), acceptor_(generation, *this, fd_limit) {
   wake_ = make_event(-1, 0, do_nothing, nullptr);
+  doorbell_event_ = make_event(doorbell_.fd(), EV_READ | EV_PERSIST, on_doorbell, this);
   if (generation_.signal_fd() >= 0) {
     signal_ = make_event(generation_.signal_fd(), EV_READ | EV_PERSIST, on_signal, this);
   }
@@ -49,6 +50,7 @@ LibeventLoop::~LibeventLoop() {
 
 void LibeventLoop::run() {
   if (signal_) event_add(signal_.get(), nullptr);
+  event_add(doorbell_event_.get(), nullptr);
   acceptor_.start();
   for (;;) {
     Phase phase = generation_.phase();
@@ -59,6 +61,7 @@ void LibeventLoop::run() {
   }
   acceptor_.stop();
   if (signal_) event_del(signal_.get());
+  event_del(doorbell_event_.get());
   for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
     if (slots_[fd].connection) close(fd);
   }
@@ -103,6 +106,11 @@ void LibeventLoop::on_signal(evutil_socket_t, short, void* self) {
   static_cast<LibeventLoop*>(self)->generation_.handle_signals();
 }
 
+void LibeventLoop::on_doorbell(evutil_socket_t, short, void* self) {
+  auto* loop = static_cast<LibeventLoop*>(self);
+  loop->doorbell_.answer([loop](int fd) { loop->wake(fd); });
+}
+
 void LibeventLoop::watch_listeners(bool on) {
   for (Watch& watch : watches_) {
     if (on) {
@@ -113,7 +121,8 @@ void LibeventLoop::watch_listeners(bool on) {
   }
 }
 
-void LibeventLoop::add_connection(int fd, Listener& listener) {
+void LibeventLoop::add_connection(const AcceptedSocket& socket, Listener& listener) {
+  int fd = socket.fd;
   if (static_cast<std::size_t>(fd) >= slots_.size()) slots_.resize(fd + 1);
   Slot& slot = slots_[fd];
   if (!slot.read) {
@@ -121,7 +130,7 @@ void LibeventLoop::add_connection(int fd, Listener& listener) {
     slot.write = make_event(fd, EV_WRITE | EV_PERSIST, on_writable, this);
     slot.timer = make_event(fd, 0, on_deadline, this);  // a timer that knows its descriptor
   }
-  slot.connection = listener.make_connection(fd, generation_.settings().limits);
+  slot.connection = listener.make_connection(socket, generation_.settings().limits, &doorbell_);
   slot.reading = slot.writing = false;
   arm(slot, slot.connection->deadline());
   ++live_;
@@ -130,6 +139,13 @@ void LibeventLoop::add_connection(int fd, Listener& listener) {
 
 void LibeventLoop::serve(int fd, bool readable, bool writable) {
   slots_[fd].connection->on_ready(readable, writable);
+  sync(fd);
+}
+
+void LibeventLoop::wake(int fd) {
+  // Connections withdraw from the doorbell as they close: each fd rung holds its connection.
+  if (!slots_[fd].connection) return;
+  slots_[fd].connection->on_wake();
   sync(fd);
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "server/connection.h"
+#include "server/doorbell.h"
 #include "server/generation.h"
 #include "strategies/acceptor.h"
 
@@ -19,11 +21,14 @@ namespace srv {
 /// a timer for its deadline. Every byte moves an idle deadline later, so the timer is moved only
 /// when the deadline comes *earlier*; a timer that fires early is armed again at the real
 /// deadline. A connection whose transport holds input that polling cannot see (TLS records read
-/// ahead) is made active with event_active() and served without waiting for the fd.
+/// ahead) is made active with event_active() and served without waiting for the fd. The loop's
+/// doorbell (server/doorbell.h) has a read event of its own: a ring calls the woken connections'
+/// on_wake(), then runs what post() queued.
 class LibeventLoop final : private Acceptor::Host {
  public:
   /// Does not own the base or the generation; both must outlive run(). Descriptors at or above
-  /// `fd_limit` are refused (libevent's select backend cannot watch them).
+  /// `fd_limit` are refused (libevent's select backend cannot watch them). Construct it on the
+  /// thread that runs it. Throws std::system_error if its doorbell cannot be opened.
   LibeventLoop(event_base* base, Generation& generation, int fd_limit);
   ~LibeventLoop() override;
   LibeventLoop(const LibeventLoop&) = delete;
@@ -32,6 +37,10 @@ class LibeventLoop final : private Acceptor::Host {
   /// Runs on the calling thread until the generation has drained (no connections left) or been
   /// stopped; closes every connection it holds before returning.
   void run();
+
+  /// Runs `fn` on the loop thread soon (after the wakes of its next turn), waking the loop if it
+  /// waits. Any thread. What is posted after run() returns never runs.
+  void post(std::function<void()> fn) { doorbell_.post(std::move(fn)); }
 
  private:
   struct EventDeleter {
@@ -63,14 +72,17 @@ class LibeventLoop final : private Acceptor::Host {
   static void on_deadline(int fd, short what, void* self);
   static void on_listener(int fd, short what, void* watch);
   static void on_signal(int fd, short what, void* self);
+  static void on_doorbell(int fd, short what, void* self);
 
   std::size_t live() const override { return live_; }
   void watch_listeners(bool on) override;
-  void add_connection(int fd, Listener& listener) override;
+  void add_connection(const AcceptedSocket& socket, Listener& listener) override;
   /// One turn: waits for events (no longer than the drain deadline or a back-off allow) and
   /// runs every callback that became due.
   void turn();
   void serve(int fd, bool readable, bool writable);
+  /// The doorbell rang for the connection on `fd`.
+  void wake(int fd);
   void expire(int fd);
   /// Brings the events and the timer in line with the connection's new state, or closes it
   /// when it is finished.
@@ -82,6 +94,8 @@ class LibeventLoop final : private Acceptor::Host {
   event_base* base_;
   Generation& generation_;
   Acceptor acceptor_;
+  Doorbell doorbell_{Doorbell::Open::kNow};  // outlives the connections enrolled with it
+  EventPtr doorbell_event_;
   std::vector<Slot> slots_;  // indexed by fd
   std::vector<Watch> watches_;
   EventPtr signal_;

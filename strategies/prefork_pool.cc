@@ -38,9 +38,9 @@ class InlineDispatcher final : public Dispatcher {
   InlineDispatcher(long long max_served, Generation& generation)
       : max_served_(max_served), generation_(generation) {}
 
-  void dispatch(int fd, Listener& listener) override {
+  void dispatch(const AcceptedSocket& socket, Listener& listener) override {
     // A drain lets the connection finish; the master kills what outlives shutdown_timeout.
-    serve_blocking(*listener.make_connection(fd, generation_.settings().limits), -1);
+    serve_blocking(listener, socket, generation_.settings().limits, -1);
     if (max_served_ > 0 && ++served_ >= max_served_)
       generation_.drain();  // retire; master respawns
   }

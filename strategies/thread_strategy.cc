@@ -29,17 +29,17 @@ class ThreadStrategy final : public Strategy, private Dispatcher {
   }
 
  private:
-  void dispatch(int fd, Listener& listener) override {
+  void dispatch(const AcceptedSocket& socket, Listener& listener) override {
     std::unique_lock lock(mutex_);
     // Threads that finished but are not joined yet no longer hold a connection.
     std::size_t serving = running_.size() - finished_.size();
     if (serving >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       lock.unlock();
-      return listener.refuse(fd, "max_connections reached");
+      return listener.refuse(socket.fd, "max_connections reached");
     }
     pthread_t thread;
-    bool started = start_thread(thread, stack_size_, [this, fd, &listener] {
-      serve_blocking(*listener.make_connection(fd, generation_->settings().limits),
+    bool started = start_thread(thread, stack_size_, [this, socket, &listener] {
+      serve_blocking(listener, socket, generation_->settings().limits,
                      generation_->life().stop_fd());
       std::lock_guard done_lock(mutex_);
       finished_.push_back(pthread_self());
@@ -47,7 +47,7 @@ class ThreadStrategy final : public Strategy, private Dispatcher {
     });
     if (!started) {
       lock.unlock();
-      return listener.refuse(fd, "cannot start a thread");
+      return listener.refuse(socket.fd, "cannot start a thread");
     }
     running_.insert(thread);
   }

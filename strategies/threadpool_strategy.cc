@@ -44,11 +44,11 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
 
  private:
   struct Job {
-    int fd;
+    AcceptedSocket socket;
     Listener* listener;
   };
 
-  void dispatch(int fd, Listener& listener) override {
+  void dispatch(const AcceptedSocket& socket, Listener& listener) override {
     std::unique_lock lock(mutex_);
     const char* why = nullptr;
     if (live_ >= static_cast<std::size_t>(generation_->settings().max_connections)) {
@@ -58,9 +58,9 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
     }
     if (why) {
       lock.unlock();
-      return listener.refuse(fd, why);
+      return listener.refuse(socket.fd, why);
     }
-    queue_.push_back({fd, &listener});
+    queue_.push_back({socket, &listener});
     ++live_;
     lock.unlock();
     ready_.notify_one();
@@ -76,7 +76,7 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
         job = queue_.front();
         queue_.pop_front();
       }
-      serve_blocking(*job.listener->make_connection(job.fd, generation_->settings().limits),
+      serve_blocking(*job.listener, job.socket, generation_->settings().limits,
                      generation_->life().stop_fd());
       {
         std::lock_guard lock(mutex_);
@@ -101,7 +101,7 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
       dropped.swap(queue_);
       live_ -= dropped.size();
     }
-    for (const Job& job : dropped) close_fd(job.fd);
+    for (const Job& job : dropped) close_fd(job.socket.fd);
     shut_down_workers();
   }
 

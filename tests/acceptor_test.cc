@@ -41,7 +41,9 @@ class FakeHost final : public Acceptor::Host {
 
   std::size_t live() const override { return already_open_ + added.size(); }
   void watch_listeners(bool on) override { watching.push_back(on); }
-  void add_connection(int fd, Listener&) override { added.push_back(fd); }
+  void add_connection(const AcceptedSocket& socket, Listener&) override {
+    added.push_back(socket.fd);
+  }
 
   std::vector<int> added;
   std::vector<bool> watching;  // every call, in order

@@ -14,6 +14,7 @@
 #include "server/buffer.h"
 #include "server/protocol.h"
 #include "tests/handler_driver.h"
+#include "tests/test_context.h"
 
 namespace srv {
 namespace {
@@ -171,8 +172,8 @@ TEST(EchoProtocol, FactoryMakesIndependentHandlersAndRefusesSilently) {
   Section options("test.yaml", YAML::Node(YAML::NodeType::Map), "protocol.options");
   auto factory = make_echo_protocol(options);
   ASSERT_NE(factory, nullptr);
-  auto a = factory->create();
-  auto b = factory->create();
+  auto a = factory->create(test::test_context());
+  auto b = factory->create(test::test_context());
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   EXPECT_NE(a.get(), b.get());

@@ -30,6 +30,8 @@ inline const char* verdict_name(Verdict verdict) {
       return "kCloseAfterFlush";
     case Verdict::kCloseNow:
       return "kCloseNow";
+    case Verdict::kPark:
+      return "kPark";
   }
   return "(invalid verdict)";
 }

@@ -14,6 +14,7 @@
 #include "server/buffer.h"
 #include "server/protocol.h"
 #include "tests/handler_driver.h"
+#include "tests/test_context.h"
 
 namespace srv {
 namespace {
@@ -297,7 +298,7 @@ struct Outcome {
 
 Outcome run(const HttpCase& c, const std::vector<std::string_view>& pieces) {
   auto factory = make_http_protocol(c.limits, fake_now);
-  auto handler = factory->create();
+  auto handler = factory->create(test::test_context());
   HandlerDriver driver = test::drive(*handler, pieces);
   Outcome o;
   o.output = normalize_dates(driver.sent());
@@ -427,7 +428,7 @@ TEST(HttpHandler, LargeBodiesEchoedInAnyChunking) {
 }
 
 TEST(HttpHandler, ConsumesHeadAndBodyButNotThePartialNextRequest) {
-  auto handler = make_http_protocol(HttpLimits{}, fake_now)->create();
+  auto handler = make_http_protocol(HttpLimits{}, fake_now)->create(test::test_context());
   HandlerDriver driver(*handler);
   driver.feed(post_echo("abc") + "GET /heal");
   EXPECT_EQ(driver.pending_input(), "GET /heal");
@@ -440,7 +441,7 @@ TEST(HttpHandler, ConsumesHeadAndBodyButNotThePartialNextRequest) {
 TEST(HttpHandler, HeaderTimeoutStartsAtFirstByteAndAnswers408) {
   HttpLimits limits;
   limits.header_timeout = 10s;
-  auto handler = make_http_protocol(limits, fake_now)->create();
+  auto handler = make_http_protocol(limits, fake_now)->create(test::test_context());
   HandlerDriver driver(*handler);
   EXPECT_EQ(handler->deadline(), Clock::time_point::max()) << "idle: the server's idle_timeout";
 
@@ -470,7 +471,7 @@ TEST(HttpHandler, HeaderTimeoutStartsAtFirstByteAndAnswers408) {
 }
 
 TEST(HttpHandler, EofWithNothingPendingWritesNothing) {
-  auto handler = make_http_protocol(HttpLimits{}, fake_now)->create();
+  auto handler = make_http_protocol(HttpLimits{}, fake_now)->create(test::test_context());
   Buffer out;
   EXPECT_EQ(handler->on_eof("", out), Verdict::kCloseAfterFlush);
   EXPECT_EQ(handler->on_eof("GET / HTTP/1.1\r\n", out), Verdict::kCloseAfterFlush);

@@ -18,6 +18,7 @@
 #include "protocols/resp.h"
 #include "tests/handler_driver.h"
 #include "tests/resp_test_util.h"
+#include "tests/test_context.h"
 
 namespace srv {
 namespace {
@@ -179,14 +180,14 @@ TEST(Keyspace, ChildWritesAreVisibleToTheParent) {
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto handler = factory.create();
+    auto handler = factory.create(test::test_context());
     bool ok = reply_to(*handler, cmd({"SET", "from-child", "hello"})) == kOk &&
               reply_to(*handler, cmd({"RPUSH", "list", "a", "b"})) == integer(2);
     ::_exit(ok ? 0 : 1);
   }
   int status = reap(pid);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   EXPECT_EQ(reply_to(*handler, cmd({"GET", "from-child"})), bulk("hello"));
   EXPECT_EQ(reply_to(*handler, cmd({"LRANGE", "list", "0", "-1"})), test::bulks({"a", "b"}));
   // And the other way: the parent's write after the fork reaches a new child.
@@ -194,7 +195,7 @@ TEST(Keyspace, ChildWritesAreVisibleToTheParent) {
   pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto child = factory.create();
+    auto child = factory.create(test::test_context());
     ::_exit(reply_to(*child, cmd({"GET", "from-parent"})) == bulk("hi") ? 0 : 1);
   }
   status = reap(pid);
@@ -207,7 +208,7 @@ TEST(Keyspace, ProcessesAndThreadsIncrementWithoutLosingUpdates) {
   constexpr int kThreads = 3;
   constexpr int kIncrements = 500;
   auto work = [&factory] {
-    auto handler = factory.create();
+    auto handler = factory.create(test::test_context());
     std::string batch;
     for (int i = 0; i < 10; ++i) batch += cmd({"INCR", "counter"});
     for (int i = 0; i < kIncrements / 10; ++i) reply_to(*handler, batch);
@@ -231,7 +232,7 @@ TEST(Keyspace, ProcessesAndThreadsIncrementWithoutLosingUpdates) {
     int status = reap(pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   EXPECT_EQ(reply_to(*handler, cmd({"GET", "counter"})),
             bulk(std::to_string((kProcesses + 1) * kThreads * kIncrements)));
 }
@@ -326,7 +327,7 @@ TEST(KeyspaceRobustLock, OtherProcessesWaitingForTheLockGetIt) {
   ASSERT_GE(waiter, 0);
   if (waiter == 0) {
     ::alarm(20);
-    auto handler = factory.create();
+    auto handler = factory.create(test::test_context());
     ::_exit(reply_to(*handler, cmd({"SET", "waited", "1"})) == kOk ? 0 : 1);
   }
   ::usleep(100 * 1000);  // let the waiter block on the lock

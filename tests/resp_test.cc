@@ -24,6 +24,7 @@
 #include "protocols/resp_commands.h"
 #include "tests/handler_driver.h"
 #include "tests/resp_test_util.h"
+#include "tests/test_context.h"
 
 namespace srv {
 namespace {
@@ -58,7 +59,7 @@ RespSettings test_settings(std::string requirepass = {}) {
                                          const std::vector<std::string_view>& pieces) {
   RespFactory factory(test_settings(c.requirepass));
   factory.keyspace().set_clock_for_testing([] { return kFixedNowMs; });
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   HandlerDriver driver = test::drive(*handler, pieces);
   if (driver.sent() != c.output) {
     return ::testing::AssertionFailure() << "got  " << ::testing::PrintToString(driver.sent())
@@ -491,7 +492,7 @@ std::string reply_to(ProtocolHandler& handler, std::string_view input) {
 
 TEST(RespHandler, PipelinesAThousandCommandsInOrder) {
   RespFactory factory(test_settings());
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   std::string input;
   std::string expected;
   for (int i = 0; i < 1000; ++i) {
@@ -510,7 +511,7 @@ TEST(RespHandler, YieldsToTheDriverOnceManyRepliesWait) {
   // 64 KiB so the connection can write (and apply backpressure) in between.
   RespSettings settings = test_settings();
   RespFactory factory(settings);
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   std::string value(10 * 1024, 'x');
   EXPECT_EQ(reply_to(*handler, cmd({"SET", "big", value})), kOk);
   std::string input;
@@ -525,7 +526,7 @@ TEST(RespHandler, YieldsToTheDriverOnceManyRepliesWait) {
 
 TEST(RespHandler, PartialCommandAtEofIsLeftUnanswered) {
   RespFactory factory(test_settings());
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   std::vector<std::string_view> pieces = {"*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET"};
   HandlerDriver driver = test::drive(*handler, pieces);
   EXPECT_EQ(driver.sent(), "+PONG\r\n");
@@ -535,7 +536,7 @@ TEST(RespHandler, PartialCommandAtEofIsLeftUnanswered) {
 
 TEST(RespHandler, ProtocolErrorClosesAfterFlush) {
   RespFactory factory(test_settings());
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   HandlerDriver driver(*handler);
   driver.feed("PING\r\n*1\r\nx\r\nPING\r\n");
   EXPECT_EQ(driver.data_verdicts().back(), Verdict::kCloseAfterFlush);
@@ -544,8 +545,8 @@ TEST(RespHandler, ProtocolErrorClosesAfterFlush) {
 
 TEST(RespHandler, ConnectionsShareTheKeyspace) {
   RespFactory factory(test_settings());
-  auto a = factory.create();
-  auto b = factory.create();
+  auto a = factory.create(test::test_context());
+  auto b = factory.create(test::test_context());
   EXPECT_EQ(reply_to(*a, cmd({"SET", "shared", "1"})), kOk);
   EXPECT_EQ(reply_to(*b, cmd({"GET", "shared"})), bulk("1"));
   EXPECT_EQ(reply_to(*b, cmd({"RPUSH", "list", "x"})), integer(1));
@@ -559,10 +560,10 @@ TEST(RespHandler, ConnectionsShareTheKeyspace) {
 
 TEST(RespHandler, InfoReportsClientsKeysAndMemory) {
   RespFactory factory(test_settings());
-  auto a = factory.create();
+  auto a = factory.create(test::test_context());
   std::string info;
   {
-    auto b = factory.create();
+    auto b = factory.create(test::test_context());
     reply_to(*a, lines({"SET k v EX 100", "SET j v"}));
     info = reply_to(*b, cmd({"INFO"}));
   }
@@ -577,7 +578,7 @@ TEST(RespHandler, InfoReportsClientsKeysAndMemory) {
 
 TEST(RespHandler, CommandListsEveryCommand) {
   RespFactory factory(test_settings());
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   std::string all = reply_to(*handler, cmd({"COMMAND"}));
   EXPECT_EQ(all.rfind("*36\r\n", 0), 0u);
   for (const CommandSpec& spec : command_table()) {
@@ -593,7 +594,7 @@ TEST(RespHandler, ExpiryFollowsTheClock) {
   RespFactory factory(test_settings());
   std::int64_t now = kFixedNowMs;
   factory.keyspace().set_clock_for_testing([&now] { return now; });
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   EXPECT_EQ(reply_to(*handler, lines({"SET k v EX 10", "SET p v PX 1500", "RPUSH l a"})),
             kOk + kOk + integer(1));
   EXPECT_EQ(reply_to(*handler, lines({"EXPIRE l 5"})), integer(1));
@@ -617,7 +618,7 @@ TEST(RespHandler, WritesSweepExpiredKeysNobodyReads) {
   RespFactory factory(test_settings());
   std::int64_t now = kFixedNowMs;
   factory.keyspace().set_clock_for_testing([&now] { return now; });
-  auto handler = factory.create();
+  auto handler = factory.create(test::test_context());
   std::string input;
   for (int i = 0; i < 200; ++i) input += cmd({"SET", "t" + std::to_string(i), "v", "PX", "10"});
   reply_to(*handler, input);
@@ -637,7 +638,7 @@ const std::string kOom = err("OOM command not allowed when used memory > 'maxmem
 
 class RespOom : public ::testing::Test {
  protected:
-  RespOom() : factory_(small()), handler_(factory_.create()) {}
+  RespOom() : factory_(small()), handler_(factory_.create(test::test_context())) {}
 
   static RespSettings small() {
     RespSettings settings = test_settings();
@@ -764,7 +765,7 @@ TEST(RespOptions, DefaultsAndRefusal) {
 TEST(RespOptions, ValuesAreRead) {
   auto factory =
       factory_from("{max_memory: 2MiB, requirepass: pw, max_bulk_length: 10, max_args: 3}");
-  auto handler = factory->create();
+  auto handler = factory->create(test::test_context());
   EXPECT_EQ(reply_to(*handler, cmd({"PING"})), err("NOAUTH Authentication required."));
   EXPECT_EQ(reply_to(*handler, cmd({"AUTH", "pw"})), kOk);
   EXPECT_EQ(reply_to(*handler, cmd({"CONFIG", "GET", "maxmemory"})),
@@ -774,7 +775,7 @@ TEST(RespOptions, ValuesAreRead) {
             err("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
   EXPECT_EQ(reply_to(*handler, cmd({"SET", "k", "12345678901"})),
             err("ERR Protocol error: invalid bulk length"));
-  auto other = factory->create();
+  auto other = factory->create(test::test_context());
   EXPECT_EQ(reply_to(*other, cmd({"AUTH", "pw"})), kOk);
   EXPECT_EQ(reply_to(*other, cmd({"MSET", "a", "1", "b", "2"})),
             err("ERR Protocol error: invalid multibulk length"));

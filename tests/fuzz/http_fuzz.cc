@@ -20,6 +20,7 @@
 #include "protocols/http_chunked.h"
 #include "protocols/http_parser.h"
 #include "tests/handler_driver.h"
+#include "tests/test_context.h"
 
 namespace {
 
@@ -52,7 +53,7 @@ Run run_handler(const std::vector<std::string_view>& pieces) {
   srv::HttpLimits limits;
   limits.max_header_bytes = 256;  // small, so the fuzzer reaches the limits too
   limits.max_body_bytes = 512;
-  auto handler = srv::make_http_protocol(limits, fixed_now)->create();
+  auto handler = srv::make_http_protocol(limits, fixed_now)->create(srv::test::test_context());
   srv::test::HandlerDriver driver = srv::test::drive(*handler, pieces);
   if (driver.overconsumed()) fail("a call consumed more than it was given");
   Run run{driver.sent(), false};

@@ -20,6 +20,7 @@
 #include "protocols/resp_parser.h"
 #include "server/buffer.h"
 #include "tests/handler_driver.h"
+#include "tests/test_context.h"
 
 namespace {
 
@@ -134,7 +135,7 @@ Run run_handler(const std::vector<std::string_view>& pieces) {
   settings.max_args = 16;
   srv::RespFactory factory(settings);
   factory.keyspace().set_clock_for_testing([] { return std::int64_t{1'700'000'000'000}; });
-  auto handler = factory.create();
+  auto handler = factory.create(srv::test::test_context());
   srv::test::HandlerDriver driver = srv::test::drive(*handler, pieces);
   if (driver.overconsumed()) fail("the handler consumed more than it was given");
   Run run{driver.sent(), false};

@@ -11,7 +11,9 @@ class Nothing final : public srv::ProtocolHandler {
 
 class NothingFactory final : public srv::ProtocolFactory {
  public:
-  std::unique_ptr<srv::ProtocolHandler> create() override { return std::make_unique<Nothing>(); }
+  std::unique_ptr<srv::ProtocolHandler> create(const srv::ConnectionContext&) override {
+    return std::make_unique<Nothing>();
+  }
 };
 
 [[maybe_unused]] srv::ProtocolFactory* make(const srv::PluginOptions& options, std::string* error) {

@@ -32,7 +32,7 @@ class Shout final : public srv::ProtocolHandler {
 class ShoutFactory final : public srv::ProtocolFactory {
  public:
   ShoutFactory(std::string prefix, std::size_t max_line) : prefix_(prefix), max_(max_line) {}
-  std::unique_ptr<srv::ProtocolHandler> create() override {
+  std::unique_ptr<srv::ProtocolHandler> create(const srv::ConnectionContext&) override {
     return std::make_unique<Shout>(prefix_, max_);
   }
 
