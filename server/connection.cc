@@ -182,8 +182,10 @@ void Connection::run_handler() {
       break;
     }
   }
-  if (state_ == State::kOpen && input_.size() > limits_.max_input_buffer) {
-    // The handler keeps asking for more without consuming: a request larger than we hold.
+  if (state_ == State::kOpen && handler_waits_for_bytes_ &&
+      input_.size() > limits_.max_input_buffer) {
+    // The handler keeps asking for more without consuming: a request larger than we hold. (A
+    // parked handler was not asked: what it holds then is backpressure, not a large request.)
     spdlog::debug("fd {}: {} unconsumed input bytes exceed max_input_buffer; closing", fd(),
                   input_.size());
     state_ = State::kDone;

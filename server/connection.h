@@ -67,8 +67,8 @@ class Connection final : private Waker {
   bool has_pending() const;
   /// True once the connection is over; the owner then destroys it (closing the fd).
   bool finished() const { return state_ == State::kDone; }
-  /// The handler parked and has not been unparked yet.
-  bool parked() const { return parked_; }
+  /// The handler parked and has not been unparked yet, and the connection is open.
+  bool parked() const { return parked_ && state_ == State::kOpen; }
   std::uint64_t id() const { return id_; }
 
   /// The doorbell says this connection was rung (perhaps spuriously, perhaps several times):

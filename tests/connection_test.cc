@@ -139,9 +139,9 @@ ConnectionLimits small_limits() {
   return limits;
 }
 
-// Plays the poller: the fake is ready for whatever the connection waits for (so every
-// kWouldBlock the script adds is a spurious wake-up). Stops when the connection is finished,
-// waits for nothing, or has made no progress for a few turns (it waits for the peer).
+// Plays the poller: the fake is always writable, and readable when the peer has sent something
+// not read yet (so every kWouldBlock the script adds is a spurious wake-up). Stops when the
+// connection is finished, waits for nothing it can get, or has made no progress for a few turns.
 void drive(Connection& connection, const Peer& peer) {
   auto progress = [&] {
     return std::tuple(peer.to_server.size(), peer.from_server.size(), peer.shut_down,
@@ -149,7 +149,8 @@ void drive(Connection& connection, const Peer& peer) {
   };
   int idle_turns = 0;
   while (!connection.finished() && idle_turns < 4) {
-    bool readable = connection.wants_read() || connection.has_pending();
+    bool sent = !peer.to_server.empty() || peer.eof;
+    bool readable = (connection.wants_read() && sent) || connection.has_pending();
     bool writable = connection.wants_write();
     if (!readable && !writable) break;
     auto before = progress();
@@ -305,6 +306,186 @@ TEST(Connection, InputBeyondMaxInputBufferCloses) {
   drive(connection, peer);
   EXPECT_TRUE(connection.finished());
   EXPECT_EQ(peer.from_server, "");
+}
+
+// ---- parking and waking -------------------------------------------------------------------
+
+// What a ParkingHandler shares with its test: the event it waits for, the deadline it sets
+// while waiting, and whether it was destroyed (a parked client that leaves leaves no waiter).
+struct Event {
+  int posted = 0;  // events not taken yet: a wake with none is spurious
+  Clock::time_point deadline = Clock::time_point::max();
+  bool destroyed = false;
+};
+
+// LineHandler's lines, plus "wait" (parks until an event; then answers "woke"), "waitq" (the
+// same, then closes after the flush) and, while not waiting, an event is pushed as "push" (a
+// subscriber's message). Its deadline, while waiting, answers "timeout" and unparks.
+class ParkingHandler final : public ProtocolHandler {
+ public:
+  explicit ParkingHandler(Event& event) : event_(event) {}
+  ~ParkingHandler() override { event_.destroyed = true; }
+
+  Step on_data(std::string_view in, Buffer& out) override {
+    std::size_t end = in.find('\n');
+    if (end == std::string_view::npos) return {0, Verdict::kContinue};
+    std::string_view line = in.substr(0, end);
+    if (line == "wait" || line == "waitq") {
+      waiting_ = true;
+      quit_after_ = line == "waitq";
+      return {end + 1, Verdict::kPark};
+    }
+    return lines_.on_data(in, out);
+  }
+
+  Verdict on_wake(Buffer& out) override {
+    if (event_.posted == 0) return waiting_ ? Verdict::kPark : Verdict::kContinue;  // spurious
+    --event_.posted;
+    if (!waiting_) {
+      out.append("push\n");
+      return Verdict::kContinue;
+    }
+    waiting_ = false;
+    out.append(quit_after_ ? "woke, bye\n" : "woke\n");
+    return quit_after_ ? Verdict::kCloseAfterFlush : Verdict::kContinue;
+  }
+
+  Clock::time_point deadline() const override {
+    return waiting_ ? event_.deadline : Clock::time_point::max();
+  }
+
+  Verdict on_deadline(Buffer& out) override {
+    waiting_ = false;
+    out.append("timeout\n");
+    return Verdict::kContinue;
+  }
+
+ private:
+  Event& event_;
+  LineHandler lines_;
+  bool waiting_ = false;
+  bool quit_after_ = false;
+};
+
+// One step of a parking case, then what the peer has received in all, and the state after it.
+struct ParkStep {
+  enum Kind { kSend, kEof, kWake, kSpuriousWake, kDeadline } kind;
+  std::string bytes;  // kSend
+  std::string received;
+  bool parked;
+  bool finished;
+  bool held_back = false;  // the connection stopped reading: bytes are left with the peer
+};
+
+struct ParkCase {
+  const char* name;
+  std::vector<ParkStep> steps;
+};
+
+std::vector<ParkCase> park_cases() {
+  using S = ParkStep;
+  std::string flood;  // short lines, more than max_input_buffer (256) in all
+  for (int i = 0; i < 50; ++i) flood += fmt::format("line{:02}\n", i);
+  return {
+      {"input waits until the wake, then is offered",
+       {{S::kSend, "a\nwait\nb\nc\n", "a\n", true, false},
+        {S::kWake, "", "a\nwoke\nb\nc\n", false, false}}},
+      {"a spurious wake leaves it parked",
+       {{S::kSend, "wait\nb\n", "", true, false},
+        {S::kSpuriousWake, "", "", true, false},
+        {S::kWake, "", "woke\nb\n", false, false}}},
+      {"parks again in the pipelined input",
+       {{S::kSend, "wait\nwait\nc\n", "", true, false},
+        {S::kWake, "", "woke\n", true, false},
+        {S::kWake, "", "woke\nwoke\nc\n", false, false}}},
+      {"the handler's deadline unparks it",
+       {{S::kSend, "wait\nb\n", "", true, false},
+        {S::kDeadline, "", "timeout\nb\n", false, false}}},
+      {"EOF while parked ends it at once",
+       {{S::kSend, "wait\nb\n", "", true, false},
+        {S::kEof, "", "", false, true},
+        {S::kWake, "", "", false, true}}},
+      {"a wake may close it (after the flush, lingering)",
+       {{S::kSend, "waitq\nb\n", "", true, false},
+        {S::kWake, "", "woke, bye\n", false, false},
+        {S::kEof, "", "woke, bye\n", false, true}}},
+      {"an unparked handler is woken too (a pushed message)",
+       {{S::kSend, "a\n", "a\n", false, false},
+        {S::kWake, "", "a\npush\n", false, false},
+        {S::kSend, "b\n", "a\npush\nb\n", false, false}}},
+      {"parked input beyond max_input_buffer is backpressure, not a close",
+       {{S::kSend, "wait\n" + flood, "", true, false, true},
+        {S::kWake, "", "woke\n" + flood, false, false}}},
+  };
+}
+
+// Drives the connection through every step of `c` under `script`; the fake is always ready.
+void run_park_case(const ParkCase& c, const Script& script) {
+  SCOPED_TRACE(c.name);
+  ConnectionLimits limits = small_limits();
+  limits.max_input_buffer = 256;
+  Peer peer;
+  Event event;
+  Connection connection(std::make_unique<FakeTransport>(peer, script),
+                        std::make_unique<ParkingHandler>(event), limits);
+  for (std::size_t i = 0; i < c.steps.size(); ++i) {
+    const ParkStep& step = c.steps[i];
+    SCOPED_TRACE(::testing::Message() << "step " << i);
+    switch (step.kind) {
+      case ParkStep::kSend:
+        peer.to_server += step.bytes;
+        break;
+      case ParkStep::kEof:
+        peer.eof = true;
+        break;
+      case ParkStep::kWake:
+        ++event.posted;
+        connection.on_wake();
+        break;
+      case ParkStep::kSpuriousWake:
+        connection.on_wake();
+        break;
+      case ParkStep::kDeadline:
+        EXPECT_EQ(connection.deadline(), event.deadline) << "parked: the handler's deadline";
+        event.deadline = Clock::now() - 1ms;
+        ASSERT_LE(connection.deadline(), Clock::now());
+        connection.on_timeout();
+        event.deadline = Clock::time_point::max();
+        break;
+    }
+    drive(connection, peer);
+    EXPECT_EQ(peer.from_server, step.received);
+    EXPECT_EQ(connection.parked(), step.parked);
+    EXPECT_EQ(connection.finished(), step.finished);
+    EXPECT_EQ(!peer.to_server.empty(), step.held_back);
+    if (connection.parked() && !connection.finished()) {
+      EXPECT_EQ(connection.deadline(), Clock::time_point::max())
+          << "parked with nothing to write: no idle timeout, no timer";
+      // drive() reads all it can: bytes left with the peer mean reading stopped.
+      bool polls = connection.wants_read() || connection.wants_write();
+      EXPECT_EQ(polls, peer.to_server.empty())
+          << "reads while parked until max_input_buffer is held, then stops";
+    }
+  }
+}
+
+TEST_P(ConnectionOverFakeTransport, ParkAndWakeAtEveryReadWriteSize) {
+  for (const ParkCase& c : park_cases()) run_park_case(c, GetParam());
+}
+
+// A parked handler whose client leaves is destroyed with its connection, leaving no waiter.
+TEST(Connection, EofWhileParkedFinishesAndTheOwnerDestroysTheHandler) {
+  const ConnectionLimits limits = small_limits();
+  Peer peer;
+  Event event;
+  auto connection = std::make_unique<Connection>(std::make_unique<FakeTransport>(peer, Script{}),
+                                                 std::make_unique<ParkingHandler>(event), limits);
+  peer.to_server = "wait\n";
+  peer.eof = true;
+  drive(*connection, peer);
+  EXPECT_TRUE(connection->finished());
+  connection.reset();
+  EXPECT_TRUE(event.destroyed);
 }
 
 // ---- over a real socketpair ----------------------------------------------------------------
