@@ -4,6 +4,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <new>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
+
+#include "protocols/client_registry.h"
 
 namespace srv {
 
@@ -32,6 +35,7 @@ struct Keyspace::Shared {
   std::uint64_t sweep_bucket = 0;
   KeyHash hash;
   bip::offset_ptr<KeyTable> table;
+  bip::offset_ptr<ClientRegistry> clients;
   std::atomic<std::uint64_t> next_client_id{1};
   std::atomic<std::int64_t> connected_clients{0};
 };
@@ -197,6 +201,8 @@ void Keyspace::build_store() {
   shm::SegmentManager* manager = segment.get_segment_manager();
   shared_->table = manager->construct<KeyTable>(bip::anonymous_instance)(
       0, shared_->hash, KeyEqual{}, shm::Allocator<std::pair<const shm::String, Value>>(manager));
+  shared_->clients =
+      manager->construct<ClientRegistry>(bip::anonymous_instance)(manager, shared_->hash);
   shared_->sweep_bucket = 0;
   // `segment` only forgets the heap when destroyed; the manager stays where it was placed.
 }
@@ -277,6 +283,7 @@ Keyspace::Access::Access(Keyspace& keyspace, bool write) : keyspace_(keyspace), 
   keyspace_.lock();
   // Read only under the lock: the table moves when a dead writer's store is rebuilt.
   table_ = keyspace_.shared_->table.get();
+  clients_ = keyspace_.shared_->clients.get();
   now_ms_ = keyspace_.now_ms();
   if (write_) {
     keyspace_.shared_->write_in_progress = true;
@@ -331,6 +338,11 @@ std::size_t Keyspace::Access::count_expiring() const {
 
 shm::String Keyspace::Access::make_string(std::string_view bytes) const {
   return shm::String(bytes.data(), bytes.size(), shm::Allocator<char>(segment_of(*table_)));
+}
+
+ClientRegistry& Keyspace::Access::clients() {
+  assert(write_ && "the client registry changes under the write lock only");
+  return *clients_;
 }
 
 MemoryStats Keyspace::Access::memory() const {

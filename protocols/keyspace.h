@@ -117,6 +117,8 @@ struct KeyEqual {
 using KeyTable = boost::unordered_map<shm::String, Value, KeyHash, KeyEqual,
                                       shm::Allocator<std::pair<const shm::String, Value>>>;
 
+class ClientRegistry;
+
 /// Bytes of the shared heap.
 struct MemoryStats {
   std::size_t capacity = 0;  ///< the heap's size (max_memory less the header)
@@ -209,6 +211,8 @@ class Keyspace::Access {
   /// A string in the shared heap holding `bytes`, for storing. Throws bad_alloc.
   shm::String make_string(std::string_view bytes) const;
   MemoryStats memory() const;
+  /// Blocked clients, subscriptions and mailboxes (client_registry.h). Write access only.
+  ClientRegistry& clients();
 
  private:
   friend class Keyspace;
@@ -218,6 +222,7 @@ class Keyspace::Access {
   Keyspace& keyspace_;
   bool write_;
   KeyTable* table_ = nullptr;
+  ClientRegistry* clients_ = nullptr;
   std::int64_t now_ms_ = 0;
 };
 
