@@ -18,38 +18,8 @@ void push_generic(CommandContext& ctx, End end, Create create) {
   Value* value = access.find(ctx.args[1]);
   if (value != nullptr && !value->is_list()) return resp::error(ctx.out, kWrongType);
   if (value == nullptr && create == Create::kOnlyIfExists) return resp::integer(ctx.out, 0);
-  std::vector<shm::String> staged;
-  staged.reserve(ctx.args.size() - 2);
-  for (std::size_t i = 2; i < ctx.args.size(); ++i)
-    staged.push_back(access.make_string(ctx.args[i]));
-
-  bool created = value == nullptr;
-  if (created) {
-    value = &access.insert(ctx.args[1]);
-    try {
-      value->make_list();
-    } catch (...) {
-      access.erase(ctx.args[1]);
-      throw;
-    }
-  }
-  shm::List& list = value->list();
-  std::size_t pushed = 0;
-  try {
-    for (shm::String& element : staged) {
-      if (end == End::kHead) {
-        list.push_front(std::move(element));
-      } else {
-        list.push_back(std::move(element));
-      }
-      ++pushed;
-    }
-  } catch (...) {
-    for (; pushed > 0; --pushed) end == End::kHead ? list.pop_front() : list.pop_back();
-    if (created) access.erase(ctx.args[1]);
-    throw;
-  }
-  resp::integer(ctx.out, static_cast<std::int64_t>(list.size()));
+  std::size_t length = push_elements(access, ctx.args[1], value, ctx.args.subspan(2), end);
+  resp::integer(ctx.out, static_cast<std::int64_t>(length));
 }
 
 // LPOP/RPOP key [count]: without count one element or nil; with count an array of up to
@@ -85,6 +55,37 @@ void pop_generic(CommandContext& ctx, End end) {
 }
 
 }  // namespace
+
+std::size_t push_elements(Keyspace::Access& access, std::string_view key, Value* value,
+                          std::span<const std::string_view> elements, End end) {
+  std::vector<shm::String> staged;  // every allocation for the elements before any change
+  staged.reserve(elements.size());
+  for (std::string_view element : elements) staged.push_back(access.make_string(element));
+
+  bool created = value == nullptr;
+  if (created) {
+    value = &access.insert(key);
+    try {
+      value->make_list();
+    } catch (...) {
+      access.erase(key);
+      throw;
+    }
+  }
+  shm::List& list = value->list();
+  std::size_t pushed = 0;
+  try {
+    for (shm::String& element : staged) {
+      end == End::kHead ? list.push_front(std::move(element)) : list.push_back(std::move(element));
+      ++pushed;
+    }
+  } catch (...) {
+    for (; pushed > 0; --pushed) end == End::kHead ? list.pop_front() : list.pop_back();
+    if (created) access.erase(key);
+    throw;
+  }
+  return list.size();
+}
 
 void pop_elements(shm::List& list, End end, std::size_t n, Buffer& out) {
   for (std::size_t i = 0; i < n && !list.empty(); ++i) {

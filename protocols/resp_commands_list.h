@@ -1,10 +1,10 @@
 #pragma once
 
 // Internal to the resp list command files (and the blocking list commands, which serve a
-// waiting client with the same operations): what several list commands share. Each function
-// runs under a write Access the caller holds, replies exactly one reply to `out`, and leaves the
-// store as it was when an allocation throws (bad_alloc reaches execute_command, which replies
-// -OOM instead).
+// waiting client with the same operations): what several list commands share. Every function
+// runs under a write Access the caller holds (so on its thread), writes to `out` only what its
+// comment says, and leaves the store as it was when an allocation throws (bad_alloc reaches
+// execute_command, which replies -OOM instead).
 
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +30,12 @@ inline std::optional<std::size_t> list_position(std::size_t size, std::int64_t i
   if (position < 0 || position >= length) return std::nullopt;
   return static_cast<std::size_t>(position);
 }
+
+/// Pushes `elements` in order onto `end` of the list `value` at `key`, creating it when `value`
+/// is null (the caller looked `key` up and checked it holds a list). All or nothing: when an
+/// allocation throws, the store is as it was. Returns the list's length. Replies nothing.
+std::size_t push_elements(Keyspace::Access& access, std::string_view key, Value* value,
+                          std::span<const std::string_view> elements, End end);
 
 /// Removes `n` (at most the list's size) elements from `end` of `list`, replying each as a bulk
 /// in the order they come off; the caller wrote the array header. Never allocates in the heap.

@@ -208,7 +208,7 @@ void cmd_linsert(CommandContext& ctx) {
   if (pivot == list.end()) return resp::integer(ctx.out, -1);
   std::ptrdiff_t at = (pivot - list.begin()) + (after ? 1 : 0);
   shm::String element = access.make_string(ctx.args[4]);
-  // The new element goes in at the nearer end (the only step that allocates) and is rotated
+  // The new element goes in at the nearer end (the last step that may allocate) and is rotated
   // into place.
   if (static_cast<std::size_t>(at) <= list.size() / 2) {
     list.push_front(std::move(element));

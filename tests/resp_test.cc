@@ -652,8 +652,22 @@ class RespOom : public ::testing::Test {
     return 0;
   }
 
+  // After fill(): SETs 8-byte values under new keys small0, small1, ... until the store
+  // refuses, so that only a few bytes are left. Returns the keys it set.
+  std::vector<std::string> fill_rest() {
+    std::vector<std::string> keys;
+    for (int i = 0; i < 10000; ++i) {
+      std::string key = "small" + std::to_string(small_keys_++);
+      if (reply_to(*handler_, cmd({"SET", key, "12345678"})) == kOom) return keys;
+      keys.push_back(key);
+    }
+    ADD_FAILURE() << "a full store held 10000 more values";
+    return keys;
+  }
+
   RespFactory factory_;
   std::unique_ptr<ProtocolHandler> handler_;
+  int small_keys_ = 0;  // fill_rest's keys so far
 };
 
 TEST_F(RespOom, FullStoreRefusesWritesAndKeepsData) {
@@ -727,6 +741,52 @@ TEST_F(RespOom, PushIsAllOrNothing) {
   EXPECT_TRUE(appended);
   EXPECT_TRUE(created);
   EXPECT_EQ(reply_to(*handler_, cmd({"LLEN", "l"})), integer(5));
+}
+
+// LSET, LINSERT and LMOVE to a new list each allocate (the new element, a slot, a key, its list
+// and a block of it): in a store full to the last bytes, then freed a few bytes at a time so
+// that each allocation in turn is the one that fails, each is refused with nothing changed
+// until it is done whole.
+TEST_F(RespOom, ListEditsAndMovesAreAllOrNothing) {
+  ASSERT_EQ(reply_to(*handler_, cmd({"RPUSH", "l", "a", "b", "c"})), integer(3));
+  int stored = fill();
+  std::string value(300, 'e');
+  struct Step {
+    std::string request;
+    std::string done;        // its reply when it fits
+    std::string list_after;  // LRANGE l 0 -1 once done
+  };
+  const std::vector<Step> steps = {
+      {cmd({"LSET", "l", "1", value}), kOk, bulks({"a", value, "c"})},
+      {cmd({"LINSERT", "l", "BEFORE", "c", value}), integer(4), bulks({"a", value, value, "c"})},
+      {cmd({"LMOVE", "l", "moved", "LEFT", "RIGHT"}), bulk("a"), bulks({value, value, "c"})},
+  };
+  std::string list = bulks({"a", "b", "c"});
+  int big_freed = 0;
+  for (const Step& step : steps) {
+    // 1 KiB freed and filled again with small values, which are then freed one at a time.
+    reply_to(*handler_, cmd({"DEL", "key" + std::to_string(big_freed++)}));
+    std::vector<std::string> to_free = fill_rest();
+    int refused = 0;
+    for (;;) {
+      std::string reply = reply_to(*handler_, step.request);
+      if (reply == step.done) break;
+      ASSERT_EQ(reply, kOom) << step.request;
+      ++refused;
+      EXPECT_EQ(reply_to(*handler_, cmd({"LRANGE", "l", "0", "-1"})), list) << step.request;
+      EXPECT_EQ(reply_to(*handler_, cmd({"EXISTS", "moved"})), integer(0)) << step.request;
+      if (to_free.empty()) {
+        ASSERT_LT(big_freed, stored) << step.request << " never fitted";
+        to_free.push_back("key" + std::to_string(big_freed++));
+      }
+      reply_to(*handler_, cmd({"DEL", to_free.back()}));
+      to_free.pop_back();
+    }
+    EXPECT_GT(refused, 0) << step.request << " fitted in a full store";
+    list = step.list_after;
+    EXPECT_EQ(reply_to(*handler_, cmd({"LRANGE", "l", "0", "-1"})), list) << step.request;
+  }
+  EXPECT_EQ(reply_to(*handler_, cmd({"LRANGE", "moved", "0", "-1"})), bulks({"a"}));
 }
 
 // ---- Options -------------------------------------------------------------------------------
