@@ -27,7 +27,8 @@ if [[ "${1:-}" == "--test" ]]; then
     libxml2-utils         # xmllint: the report test checks the SVGs
     openssl               # tests/integration/tls.sh: makes its certificates, drives s_client;
                           # tests/integration/loadtest.sh: certificates for its TLS runs
-    nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls
+    nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls;
+                              # redis-server: the reference RespReference compares replies with
   )
 fi
 

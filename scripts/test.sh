@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 scripts/install-deps.sh --test
 
+# RespReference compares the resp reply tables with a redis-server it starts: in CI, a missing
+# redis-server fails that test instead of skipping it.
+export SRV_RESP_REFERENCE_REQUIRED=1
+
 step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
 
 step "build (warnings are errors)"
