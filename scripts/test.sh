@@ -55,5 +55,8 @@ tests/integration/resp.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
+step "Redis 7.0.15's own Tcl tests of lists against resp (a few seconds)"
+tests/redis-suite/run.sh build/bin/srv
+
 step "fuzzing each parser and the TLS transport briefly (longer by hand: tests/fuzz/run.sh 600)"
 tests/fuzz/run.sh "${SRV_FUZZ_SECONDS:-20}"
