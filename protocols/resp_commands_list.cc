@@ -145,16 +145,10 @@ void cmd_lrange(CommandContext& ctx) {
   if (value == nullptr) return resp::array_header(ctx.out, 0);
   if (!value->is_list()) return resp::error(ctx.out, kWrongType);
   const shm::List& list = value->list();
-  auto length = static_cast<std::int64_t>(list.size());
-  std::int64_t first = *start < 0 ? length + *start : *start;
-  std::int64_t last = *stop < 0 ? length + *stop : *stop;
-  first = std::max<std::int64_t>(first, 0);
-  if (first > last || first >= length) return resp::array_header(ctx.out, 0);
-  last = std::min(last, length - 1);
-  resp::array_header(ctx.out, static_cast<std::size_t>(last - first + 1));
-  for (std::int64_t i = first; i <= last; ++i) {
-    resp::bulk(ctx.out, shm::view(list[static_cast<std::size_t>(i)]));
-  }
+  std::optional<ListRange> range = list_range(list.size(), *start, *stop);
+  if (!range) return resp::array_header(ctx.out, 0);
+  resp::array_header(ctx.out, range->last - range->first + 1);
+  for (std::size_t i = range->first; i <= range->last; ++i) resp::bulk(ctx.out, shm::view(list[i]));
 }
 
 // LINDEX key index: Redis looks the key up before it parses the index, so a missing key answers

@@ -6,6 +6,7 @@
 // comment says, and leaves the store as it was when an allocation throws (bad_alloc reaches
 // execute_command, which replies -OOM instead).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -29,6 +30,23 @@ inline std::optional<std::size_t> list_position(std::size_t size, std::int64_t i
   std::int64_t position = index < 0 ? length + index : index;  // cannot overflow: size is small
   if (position < 0 || position >= length) return std::nullopt;
   return static_cast<std::size_t>(position);
+}
+
+/// The positions [first, last] of a list of `size` elements that LRANGE/LTRIM's `start` and
+/// `stop` designate (negative counts from the tail, ends past the list clamped to it), or
+/// nullopt when the range is empty.
+struct ListRange {
+  std::size_t first;
+  std::size_t last;
+};
+inline std::optional<ListRange> list_range(std::size_t size, std::int64_t start,
+                                           std::int64_t stop) {
+  auto length = static_cast<std::int64_t>(size);
+  std::int64_t first = std::max<std::int64_t>(start < 0 ? length + start : start, 0);
+  std::int64_t last = stop < 0 ? length + stop : stop;
+  if (first > last || first >= length) return std::nullopt;
+  return ListRange{static_cast<std::size_t>(first),
+                   static_cast<std::size_t>(std::min(last, length - 1))};
 }
 
 /// Pushes `elements` in order onto `end` of the list `value` at `key`, creating it when `value`

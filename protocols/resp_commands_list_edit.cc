@@ -178,15 +178,12 @@ void cmd_ltrim(CommandContext& ctx) {
   if (value == nullptr) return resp::ok(ctx.out);
   if (!value->is_list()) return resp::error(ctx.out, kWrongType);
   shm::List& list = value->list();
-  auto length = static_cast<std::int64_t>(list.size());
-  std::int64_t first = std::max<std::int64_t>(*start < 0 ? length + *start : *start, 0);
-  std::int64_t last = *stop < 0 ? length + *stop : *stop;
-  if (first > last || first >= length) {
+  std::optional<ListRange> range = list_range(list.size(), *start, *stop);
+  if (!range) {
     list.clear();
   } else {
-    last = std::min(last, length - 1);
-    list.erase(list.begin() + last + 1, list.end());
-    list.erase(list.begin(), list.begin() + first);
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(range->last) + 1, list.end());
+    list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(range->first));
   }
   erase_if_empty(access, ctx.args[1], list);
   resp::ok(ctx.out);
