@@ -22,6 +22,7 @@ constexpr unsigned kR = kFlagReadonly;
 constexpr unsigned kOom = kFlagDenyOom;
 constexpr unsigned kF = kFlagFast;
 constexpr unsigned kNA = kFlagNoAuth;
+constexpr unsigned kMK = kFlagMovableKeys;
 
 constexpr std::array kClientCommands = {
     CommandSpec{"client|getname", 2, kF, cmd_client_getname},
@@ -65,10 +66,19 @@ constexpr std::array kCommands = {
     CommandSpec{"incr", 2, kW | kOom | kF, cmd_incr, 1, 1, 1},
     CommandSpec{"incrby", 3, kW | kOom | kF, cmd_incrby, 1, 1, 1},
     CommandSpec{"info", -1, 0, cmd_info},
+    CommandSpec{"lindex", 3, kR, cmd_lindex, 1, 1, 1},
+    CommandSpec{"linsert", 5, kW | kOom, cmd_linsert, 1, 1, 1},
     CommandSpec{"llen", 2, kR | kF, cmd_llen, 1, 1, 1},
+    CommandSpec{"lmove", 5, kW | kOom, cmd_lmove, 1, 2, 1},
+    CommandSpec{"lmpop", -4, kW | kMK, cmd_lmpop},
     CommandSpec{"lpop", -2, kW | kF, cmd_lpop, 1, 1, 1},
+    CommandSpec{"lpos", -3, kR, cmd_lpos, 1, 1, 1},
     CommandSpec{"lpush", -3, kW | kOom | kF, cmd_lpush, 1, 1, 1},
+    CommandSpec{"lpushx", -3, kW | kOom | kF, cmd_lpushx, 1, 1, 1},
     CommandSpec{"lrange", 4, kR, cmd_lrange, 1, 1, 1},
+    CommandSpec{"lrem", 4, kW, cmd_lrem, 1, 1, 1},
+    CommandSpec{"lset", 4, kW | kOom, cmd_lset, 1, 1, 1},
+    CommandSpec{"ltrim", 4, kW, cmd_ltrim, 1, 1, 1},
     CommandSpec{"mget", -2, kR | kF, cmd_mget, 1, -1, 1},
     CommandSpec{"mset", -3, kW | kOom, cmd_mset, 1, -1, 2},
     CommandSpec{"persist", 2, kW | kF, cmd_persist, 1, 1, 1},
@@ -77,7 +87,9 @@ constexpr std::array kCommands = {
     CommandSpec{"pttl", 2, kR | kF, cmd_pttl, 1, 1, 1},
     CommandSpec{"quit", -1, kNA | kF, cmd_quit},
     CommandSpec{"rpop", -2, kW | kF, cmd_rpop, 1, 1, 1},
+    CommandSpec{"rpoplpush", 3, kW | kOom, cmd_rpoplpush, 1, 2, 1},
     CommandSpec{"rpush", -3, kW | kOom | kF, cmd_rpush, 1, 1, 1},
+    CommandSpec{"rpushx", -3, kW | kOom | kF, cmd_rpushx, 1, 1, 1},
     CommandSpec{"select", 2, kF, cmd_select},
     CommandSpec{"set", -3, kW | kOom, cmd_set, 1, 1, 1},
     CommandSpec{"strlen", 2, kR | kF, cmd_strlen, 1, 1, 1},
@@ -143,12 +155,13 @@ void reply_command_info(Buffer& out, const CommandSpec& spec) {
   resp::array_header(out, 10);
   resp::bulk(out, spec.name);
   resp::integer(out, spec.arity);
-  static constexpr std::array<std::pair<unsigned, std::string_view>, 5> kFlagNames = {{
+  static constexpr std::array<std::pair<unsigned, std::string_view>, 6> kFlagNames = {{
       {kFlagWrite, "write"},
       {kFlagReadonly, "readonly"},
       {kFlagDenyOom, "denyoom"},
       {kFlagFast, "fast"},
       {kFlagNoAuth, "no_auth"},
+      {kFlagMovableKeys, "movablekeys"},
   }};
   std::size_t flags = 0;
   for (auto [bit, name] : kFlagNames) flags += (spec.flags & bit) != 0 ? 1 : 0;

@@ -54,11 +54,12 @@ using CommandFn = void (*)(CommandContext&);
 
 /// Command flags, as COMMAND INFO reports them.
 enum CommandFlag : unsigned {
-  kFlagWrite = 1u << 0,     ///< changes the keyspace
-  kFlagReadonly = 1u << 1,  ///< reads the keyspace
-  kFlagDenyOom = 1u << 2,   ///< may allocate: refused with -OOM when the store is full
-  kFlagFast = 1u << 3,      ///< O(1) or O(log n)
-  kFlagNoAuth = 1u << 4,    ///< allowed before AUTH (AUTH, HELLO, QUIT)
+  kFlagWrite = 1u << 0,        ///< changes the keyspace
+  kFlagReadonly = 1u << 1,     ///< reads the keyspace
+  kFlagDenyOom = 1u << 2,      ///< may allocate: refused with -OOM when the store is full
+  kFlagFast = 1u << 3,         ///< O(1) or O(log n)
+  kFlagNoAuth = 1u << 4,       ///< allowed before AUTH (AUTH, HELLO, QUIT)
+  kFlagMovableKeys = 1u << 5,  ///< keys found by parsing (LMPOP's numkeys), not by position
 };
 
 /// One command (or subcommand) of the table.

@@ -58,13 +58,28 @@ void cmd_decrby(CommandContext& ctx);
 void cmd_append(CommandContext& ctx);
 void cmd_strlen(CommandContext& ctx);
 
-// Lists (resp_commands_list.cc).
+// Lists at the ends and by index (resp_commands_list.cc).
 void cmd_lpush(CommandContext& ctx);
 void cmd_rpush(CommandContext& ctx);
+void cmd_lpushx(CommandContext& ctx);
+void cmd_rpushx(CommandContext& ctx);
 void cmd_lpop(CommandContext& ctx);
 void cmd_rpop(CommandContext& ctx);
 void cmd_llen(CommandContext& ctx);
 void cmd_lrange(CommandContext& ctx);
+void cmd_lindex(CommandContext& ctx);
+
+// Lists to lists and multi-key pops (resp_commands_list_move.cc).
+void cmd_lmove(CommandContext& ctx);
+void cmd_rpoplpush(CommandContext& ctx);
+void cmd_lmpop(CommandContext& ctx);
+
+// Lists searched and changed inside (resp_commands_list_edit.cc).
+void cmd_lset(CommandContext& ctx);
+void cmd_lrem(CommandContext& ctx);
+void cmd_lpos(CommandContext& ctx);
+void cmd_ltrim(CommandContext& ctx);
+void cmd_linsert(CommandContext& ctx);
 
 // Connection and server (resp_commands_server.cc).
 void cmd_ping(CommandContext& ctx);

@@ -1,53 +1,25 @@
-// List commands: LPUSH, RPUSH, LPOP, RPOP, LLEN, LRANGE, following Redis 7.0's t_list.c. A
-// list that becomes empty is deleted, as in Redis; a push that does not fit is undone.
+// List commands at the ends and by index: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN,
+// LRANGE, LINDEX, following Redis 7.0's t_list.c. A list that becomes empty is deleted, as in
+// Redis; a push that does not fit is undone.
 
 #include <algorithm>
 #include <vector>
 
-#include "protocols/resp_commands_impl.h"
+#include "protocols/resp_commands_list.h"
 #include "protocols/resp_reply.h"
 
 namespace srv::resp_impl {
 namespace {
 
-enum class End { kHead, kTail };
+enum class Create { kAlways, kOnlyIfExists };  // LPUSH vs LPUSHX
 
-void push_generic(CommandContext& ctx, End end) {
+void push_generic(CommandContext& ctx, End end, Create create) {
   auto access = ctx.keyspace.write();
   Value* value = access.find(ctx.args[1]);
   if (value != nullptr && !value->is_list()) return resp::error(ctx.out, kWrongType);
-  std::vector<shm::String> staged;
-  staged.reserve(ctx.args.size() - 2);
-  for (std::size_t i = 2; i < ctx.args.size(); ++i)
-    staged.push_back(access.make_string(ctx.args[i]));
-
-  bool created = value == nullptr;
-  if (created) {
-    value = &access.insert(ctx.args[1]);
-    try {
-      value->make_list();
-    } catch (...) {
-      access.erase(ctx.args[1]);
-      throw;
-    }
-  }
-  shm::List& list = value->list();
-  std::size_t pushed = 0;
-  try {
-    for (shm::String& element : staged) {
-      if (end == End::kHead) {
-        list.push_front(std::move(element));
-      } else {
-        list.push_back(std::move(element));
-      }
-      ++pushed;
-    }
-  } catch (...) {
-    for (; pushed > 0; --pushed) end == End::kHead ? list.pop_front() : list.pop_back();
-    if (created) access.erase(ctx.args[1]);
-    throw;
-  }
-  resp::integer(ctx.out, static_cast<std::int64_t>(list.size()));
+  if (value == nullptr && create == Create::kOnlyIfExists) return resp::integer(ctx.out, 0);
+  std::size_t length = push_elements(access, ctx.args[1], value, ctx.args.subspan(2), end);
+  resp::integer(ctx.out, static_cast<std::int64_t>(length));
 }
 
 // LPOP/RPOP key [count]: without count one element or nil; with count an array of up to
@@ -71,30 +43,80 @@ void pop_generic(CommandContext& ctx, End end) {
   if (value == nullptr) return has_count ? resp::null_array(ctx.out) : resp::null_bulk(ctx.out);
   if (!value->is_list()) return resp::error(ctx.out, kWrongType);
   shm::List& list = value->list();
-  auto pop_one = [&] {
-    shm::String& element = end == End::kHead ? list.front() : list.back();
-    resp::bulk(ctx.out, shm::view(element));
-    end == End::kHead ? list.pop_front() : list.pop_back();
-  };
   if (!has_count) {
-    pop_one();
+    pop_elements(list, end, 1, ctx.out);
   } else {
     auto n = static_cast<std::size_t>(
         std::min<std::int64_t>(count, static_cast<std::int64_t>(list.size())));
     resp::array_header(ctx.out, n);
-    for (std::size_t i = 0; i < n; ++i) pop_one();
+    pop_elements(list, end, n, ctx.out);
   }
-  if (list.empty()) access.erase(ctx.args[1]);
+  erase_if_empty(access, ctx.args[1], list);
 }
 
 }  // namespace
 
+std::size_t push_elements(Keyspace::Access& access, std::string_view key, Value* value,
+                          std::span<const std::string_view> elements, End end) {
+  std::vector<shm::String> staged;  // every allocation for the elements before any change
+  staged.reserve(elements.size());
+  for (std::string_view element : elements) staged.push_back(access.make_string(element));
+
+  bool created = value == nullptr;
+  if (created) {
+    value = &access.insert(key);
+    try {
+      value->make_list();
+    } catch (...) {
+      access.erase(key);
+      throw;
+    }
+  }
+  shm::List& list = value->list();
+  std::size_t pushed = 0;
+  try {
+    for (shm::String& element : staged) {
+      end == End::kHead ? list.push_front(std::move(element)) : list.push_back(std::move(element));
+      ++pushed;
+    }
+  } catch (...) {
+    for (; pushed > 0; --pushed) end == End::kHead ? list.pop_front() : list.pop_back();
+    if (created) access.erase(key);
+    throw;
+  }
+  return list.size();
+}
+
+void pop_elements(shm::List& list, End end, std::size_t n, Buffer& out) {
+  for (std::size_t i = 0; i < n && !list.empty(); ++i) {
+    if (end == End::kHead) {
+      resp::bulk(out, shm::view(list.front()));
+      list.pop_front();
+    } else {
+      resp::bulk(out, shm::view(list.back()));
+      list.pop_back();
+    }
+  }
+}
+
+void erase_if_empty(Keyspace::Access& access, std::string_view key, shm::List& list) {
+  if (list.empty()) access.erase(key);
+}
+
 void cmd_lpush(CommandContext& ctx) {
-  push_generic(ctx, End::kHead);
+  push_generic(ctx, End::kHead, Create::kAlways);
 }
 
 void cmd_rpush(CommandContext& ctx) {
-  push_generic(ctx, End::kTail);
+  push_generic(ctx, End::kTail, Create::kAlways);
+}
+
+void cmd_lpushx(CommandContext& ctx) {
+  push_generic(ctx, End::kHead, Create::kOnlyIfExists);
+}
+
+void cmd_rpushx(CommandContext& ctx) {
+  push_generic(ctx, End::kTail, Create::kOnlyIfExists);
 }
 
 void cmd_lpop(CommandContext& ctx) {
@@ -123,16 +145,25 @@ void cmd_lrange(CommandContext& ctx) {
   if (value == nullptr) return resp::array_header(ctx.out, 0);
   if (!value->is_list()) return resp::error(ctx.out, kWrongType);
   const shm::List& list = value->list();
-  auto length = static_cast<std::int64_t>(list.size());
-  std::int64_t first = *start < 0 ? length + *start : *start;
-  std::int64_t last = *stop < 0 ? length + *stop : *stop;
-  first = std::max<std::int64_t>(first, 0);
-  if (first > last || first >= length) return resp::array_header(ctx.out, 0);
-  last = std::min(last, length - 1);
-  resp::array_header(ctx.out, static_cast<std::size_t>(last - first + 1));
-  for (std::int64_t i = first; i <= last; ++i) {
-    resp::bulk(ctx.out, shm::view(list[static_cast<std::size_t>(i)]));
-  }
+  std::optional<ListRange> range = list_range(list.size(), *start, *stop);
+  if (!range) return resp::array_header(ctx.out, 0);
+  resp::array_header(ctx.out, range->last - range->first + 1);
+  for (std::size_t i = range->first; i <= range->last; ++i) resp::bulk(ctx.out, shm::view(list[i]));
+}
+
+// LINDEX key index: Redis looks the key up before it parses the index, so a missing key answers
+// nil and a string WRONGTYPE whatever the index says.
+void cmd_lindex(CommandContext& ctx) {
+  auto access = ctx.keyspace.read();
+  Value* value = access.find(ctx.args[1]);
+  if (value == nullptr) return resp::null_bulk(ctx.out);
+  if (!value->is_list()) return resp::error(ctx.out, kWrongType);
+  std::optional<std::int64_t> index = integer_arg(ctx, ctx.args[2]);
+  if (!index) return;
+  const shm::List& list = value->list();
+  std::optional<std::size_t> position = list_position(list.size(), *index);
+  if (!position) return resp::null_bulk(ctx.out);
+  resp::bulk(ctx.out, shm::view(list[*position]));
 }
 
 }  // namespace srv::resp_impl

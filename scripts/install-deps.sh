@@ -23,11 +23,13 @@ if [[ "${1:-}" == "--test" ]]; then
     curl wrk              # HTTP clients of tests/integration/http.sh
     clang libclang-rt-14-dev  # libFuzzer and sanitizers for tests/fuzz/run.sh
     redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
+    tcl                   # tclsh: Redis's own test suite, tests/redis-suite/run.sh
     jq                    # tests/integration/loadtest.sh reads srv-loadtest --json
     libxml2-utils         # xmllint: the report test checks the SVGs
     openssl               # tests/integration/tls.sh: makes its certificates, drives s_client;
                           # tests/integration/loadtest.sh: certificates for its TLS runs
-    nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls
+    nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls;
+                              # redis-server: the reference RespReference compares replies with
   )
 fi
 

@@ -49,6 +49,12 @@ inline const std::string kWrongType =
 inline const std::string kNotInteger = "-ERR value is not an integer or out of range\r\n";
 inline const std::string kSyntax = "-ERR syntax error\r\n";
 
+inline std::string repeat(std::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
 inline std::string bulk(std::string_view s) {
   return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
 }
@@ -80,9 +86,12 @@ inline std::optional<int> reference_port(const char* name) {
 }
 
 /// What a server on 127.0.0.1:`port` answers to `input`: every byte until it closes or is
-/// quiet for `quiet`. `closed` says whether it closed.
+/// quiet for `quiet`, or (sooner) for a short moment once it has sent `expected` bytes, which
+/// still shows extra bytes. `closed` says whether it closed.
 inline std::string ask_server(int port, std::string_view input, bool& closed,
-                              std::chrono::milliseconds quiet = std::chrono::milliseconds(300)) {
+                              std::chrono::milliseconds quiet = std::chrono::milliseconds(300),
+                              std::size_t expected = std::string::npos) {
+  constexpr int kGraceMs = 30;
   closed = false;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -103,7 +112,8 @@ inline std::string ask_server(int port, std::string_view input, bool& closed,
   char buffer[65536];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(quiet.count())) <= 0) break;
+    int timeout = reply.size() >= expected ? kGraceMs : static_cast<int>(quiet.count());
+    if (::poll(&p, 1, timeout) <= 0) break;
     ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n <= 0) {
       closed = true;
