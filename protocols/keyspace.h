@@ -213,6 +213,8 @@ class Keyspace::Access {
   MemoryStats memory() const;
   /// Blocked clients, subscriptions and mailboxes (client_registry.h). Write access only.
   ClientRegistry& clients();
+  /// The same, to read (INFO, PUBSUB) under either lock.
+  const ClientRegistry& clients() const { return *clients_; }
 
  private:
   friend class Keyspace;

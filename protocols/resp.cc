@@ -43,14 +43,37 @@ void log_cross_protocol() {
 
 }  // namespace
 
-RespHandler::RespHandler(std::shared_ptr<RespState> state) : state_(std::move(state)) {
+RespHandler::RespHandler(std::shared_ptr<RespState> state, Waker* waker)
+    : state_(std::move(state)) {
   session_.client_id = state_->keyspace.next_client_id();
+  session_.waker = waker;
   session_.authenticated = state_->settings.requirepass.empty();
   state_->keyspace.client_connected();
 }
 
 RespHandler::~RespHandler() {
+  leave_registry(state_->keyspace, session_);
   state_->keyspace.client_disconnected();
+}
+
+Verdict RespHandler::on_deadline(Buffer& out) {
+  if (!session_.blocked) return Verdict::kCloseNow;  // no other deadline is ever set
+  time_out_blocked(state_->keyspace, session_, out);
+  return Verdict::kContinue;
+}
+
+Verdict RespHandler::on_wake(Buffer& out) {
+  Mail mail = collect_mail(state_->keyspace, session_, out);
+  if (mail.cut) {
+    spdlog::info("resp: client {} closed: its replies passed pubsub_output_limit",
+                 session_.client_id);
+    return Verdict::kCloseNow;
+  }
+  if (session_.blocked && !mail.still_blocked) {
+    session_.blocked = false;
+    session_.block_deadline = Clock::time_point::max();
+  }
+  return session_.blocked ? Verdict::kPark : Verdict::kContinue;
 }
 
 Step RespHandler::on_data(std::string_view in, Buffer& out) {
@@ -86,6 +109,7 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
       return {used, Verdict::kCloseAfterFlush};
     }
     if (session_.quit) return {used, Verdict::kCloseAfterFlush};
+    if (session_.blocked) return {used, Verdict::kPark};
     // AUTH may have lifted the limits for unauthenticated clients.
     limits.unauthenticated = !session_.authenticated;
     if (out.size() >= kReplyBatchBytes) break;
@@ -96,8 +120,8 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
 RespFactory::RespFactory(const RespSettings& settings)
     : state_(std::make_shared<RespState>(settings)) {}
 
-std::unique_ptr<ProtocolHandler> RespFactory::create(const ConnectionContext&) {
-  return std::make_unique<RespHandler>(state_);
+std::unique_ptr<ProtocolHandler> RespFactory::create(const ConnectionContext& context) {
+  return std::make_unique<RespHandler>(state_, &context.waker);
 }
 
 std::string_view RespFactory::refusal() const {

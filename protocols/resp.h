@@ -42,13 +42,22 @@ struct RespState {
 class RespHandler final : public ProtocolHandler {
  public:
   /// Registers the connection with the shared state (CLIENT ID, INFO connected_clients).
-  explicit RespHandler(std::shared_ptr<RespState> state);
+  RespHandler(std::shared_ptr<RespState> state, Waker* waker);
+  /// Leaves the ClientRegistry (no waiter is left behind by a client that disconnects).
   ~RespHandler() override;
 
   /// Runs every complete command at the front of `in`, stopping early once 64KiB of replies
   /// wait (the driver calls again when they are written). A protocol error is answered
   /// "-ERR Protocol error: ..." and closes after flushing, as does QUIT.
   Step on_data(std::string_view in, Buffer& out) override;
+
+  /// A blocking command's timeout, while parked; otherwise never.
+  Clock::time_point deadline() const override { return session_.block_deadline; }
+  /// The blocking command timed out: nil (or its reply, if served meanwhile); unparks.
+  Verdict on_deadline(Buffer& out) override;
+  /// Another client left replies in the mailbox (served BLPOP, published messages): writes
+  /// them; unparks once the blocking command is served; closes a subscriber cut at its limit.
+  Verdict on_wake(Buffer& out) override;
 
  private:
   std::shared_ptr<RespState> state_;

@@ -23,6 +23,7 @@ constexpr unsigned kOom = kFlagDenyOom;
 constexpr unsigned kF = kFlagFast;
 constexpr unsigned kNA = kFlagNoAuth;
 constexpr unsigned kMK = kFlagMovableKeys;
+constexpr unsigned kB = kFlagBlocking;
 
 constexpr std::array kClientCommands = {
     CommandSpec{"client|getname", 2, kF, cmd_client_getname},
@@ -31,6 +32,7 @@ constexpr std::array kClientCommands = {
     CommandSpec{"client|info", 2, 0, cmd_client_info},
     CommandSpec{"client|setinfo", 4, kF, cmd_client_setinfo},
     CommandSpec{"client|setname", 3, kF, cmd_client_setname},
+    CommandSpec{"client|unblock", -3, 0, cmd_client_unblock},
 };
 
 constexpr std::array kCommandCommands = {
@@ -50,6 +52,11 @@ constexpr std::array kConfigCommands = {
 constexpr std::array kCommands = {
     CommandSpec{"append", 3, kW | kOom | kF, cmd_append, 1, 1, 1},
     CommandSpec{"auth", -2, kNA | kF, cmd_auth},
+    CommandSpec{"blmove", 6, kW | kOom | kB, cmd_blmove, 1, 2, 1},
+    CommandSpec{"blmpop", -5, kW | kB | kMK, cmd_blmpop},
+    CommandSpec{"blpop", -3, kW | kB, cmd_blpop, 1, -2, 1},
+    CommandSpec{"brpop", -3, kW | kB, cmd_brpop, 1, -2, 1},
+    CommandSpec{"brpoplpush", 4, kW | kOom | kB, cmd_brpoplpush, 1, 2, 1},
     CommandSpec{"client", -2, 0, nullptr, 0, 0, 0, kClientCommands},
     CommandSpec{"command", -1, 0, cmd_command, 0, 0, 0, kCommandCommands},
     CommandSpec{"config", -2, 0, nullptr, 0, 0, 0, kConfigCommands},
@@ -155,13 +162,14 @@ void reply_command_info(Buffer& out, const CommandSpec& spec) {
   resp::array_header(out, 10);
   resp::bulk(out, spec.name);
   resp::integer(out, spec.arity);
-  static constexpr std::array<std::pair<unsigned, std::string_view>, 6> kFlagNames = {{
+  static constexpr std::array<std::pair<unsigned, std::string_view>, 7> kFlagNames = {{
       {kFlagWrite, "write"},
       {kFlagReadonly, "readonly"},
       {kFlagDenyOom, "denyoom"},
       {kFlagFast, "fast"},
       {kFlagNoAuth, "no_auth"},
       {kFlagMovableKeys, "movablekeys"},
+      {kFlagBlocking, "blocking"},
   }};
   std::size_t flags = 0;
   for (auto [bit, name] : kFlagNames) flags += (spec.flags & bit) != 0 ? 1 : 0;

@@ -15,6 +15,8 @@
 
 #include "protocols/keyspace.h"
 #include "server/buffer.h"
+#include "server/clock.h"
+#include "server/waker.h"
 
 namespace srv {
 
@@ -35,6 +37,13 @@ struct RespSession {
   std::string lib_version;
   bool authenticated = true;
   bool quit = false;  ///< set by QUIT: close after this reply
+  /// The connection's waker (ConnectionContext); null in tests that make handlers bare.
+  Waker* waker = nullptr;
+  /// Has an entry in the ClientRegistry (blocked once, or subscribed), to remove at the end.
+  bool enrolled = false;
+  /// A blocking command found nothing and queued the client: park until served or deadline.
+  bool blocked = false;
+  Clock::time_point block_deadline = Clock::time_point::max();
 };
 
 struct CommandSpec;
@@ -60,6 +69,7 @@ enum CommandFlag : unsigned {
   kFlagFast = 1u << 3,         ///< O(1) or O(log n)
   kFlagNoAuth = 1u << 4,       ///< allowed before AUTH (AUTH, HELLO, QUIT)
   kFlagMovableKeys = 1u << 5,  ///< keys found by parsing (LMPOP's numkeys), not by position
+  kFlagBlocking = 1u << 6,     ///< may park the client (BLPOP)
 };
 
 /// One command (or subcommand) of the table.
@@ -85,5 +95,22 @@ const CommandSpec* find_command(std::string_view name);
 /// keyspace is full, or the command's own reply. Safe from any thread or process; the keyspace
 /// locks itself.
 void execute_command(CommandContext& ctx);
+
+/// What a connection found in its ClientRegistry mailbox.
+struct Mail {
+  bool cut = false;            ///< it fell behind its limit: close it (pub/sub)
+  bool still_blocked = false;  ///< its blocking command has not been served yet
+};
+
+/// Moves the replies other clients left for this one (a served BLPOP, published messages) to
+/// `out`. Takes the keyspace's write lock; the handler's thread.
+Mail collect_mail(Keyspace& keyspace, RespSession& session, Buffer& out);
+
+/// The blocked command's timeout passed: replies nil, or what served it if that happened first,
+/// and unparks the session. The handler's thread.
+void time_out_blocked(Keyspace& keyspace, RespSession& session, Buffer& out);
+
+/// Removes the client's waits, subscriptions and mailbox (the connection is going).
+void leave_registry(Keyspace& keyspace, RespSession& session) noexcept;
 
 }  // namespace srv

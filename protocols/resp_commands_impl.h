@@ -81,6 +81,14 @@ void cmd_lpos(CommandContext& ctx);
 void cmd_ltrim(CommandContext& ctx);
 void cmd_linsert(CommandContext& ctx);
 
+// Blocking lists (resp_commands_blocking.cc).
+void cmd_blpop(CommandContext& ctx);
+void cmd_brpop(CommandContext& ctx);
+void cmd_brpoplpush(CommandContext& ctx);
+void cmd_blmove(CommandContext& ctx);
+void cmd_blmpop(CommandContext& ctx);
+void cmd_client_unblock(CommandContext& ctx);
+
 // Connection and server (resp_commands_server.cc).
 void cmd_ping(CommandContext& ctx);
 void cmd_echo(CommandContext& ctx);

@@ -84,7 +84,9 @@ std::size_t push_elements(Keyspace::Access& access, std::string_view key, Value*
     if (created) access.erase(key);
     throw;
   }
-  return list.size();
+  const std::size_t length = list.size();   // the reply: the length before anyone is served
+  if (created) serve_blocked(access, key);  // only an absent list can have waiters
+  return length;
 }
 
 void pop_elements(shm::List& list, End end, std::size_t n, Buffer& out) {

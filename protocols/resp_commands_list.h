@@ -13,12 +13,14 @@
 #include <span>
 #include <string_view>
 
+#include "protocols/client_registry.h"
 #include "protocols/resp_commands_impl.h"
 
 namespace srv::resp_impl {
 
-/// The end of a list a command works on: LEFT/head or RIGHT/tail.
-enum class End { kHead, kTail };
+/// The end of a list a command works on: LEFT/head or RIGHT/tail (client_registry.h, where a
+/// blocked client's operation keeps it).
+using srv::End;
 
 /// LEFT or RIGHT, in any case. Otherwise replies "-ERR syntax error" and returns nullopt.
 std::optional<End> end_arg(CommandContext& ctx, std::string_view text);
@@ -85,6 +87,11 @@ struct MultiPopArgs {
   End end = End::kHead;
   std::int64_t count = 1;
 };
+
+/// Serves the clients blocked on `key` in the order they blocked, while it holds a non-empty
+/// list: runs each one's operation, leaves the reply in its mailbox and rings it. Called by
+/// every command that may have pushed to `key`, before its Access ends (resp_commands_blocking.cc).
+void serve_blocked(Keyspace::Access& access, std::string_view key);
 
 /// Parses ctx.args from `numkeys_index` (1 for LMPOP, 2 for BLMPOP) with Redis's checks and
 /// messages; on an error replies it and returns nullopt.

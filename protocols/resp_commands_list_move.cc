@@ -85,6 +85,7 @@ MoveResult move_element(Keyspace::Access& access, std::string_view source,
   from == End::kHead ? src_list.pop_front() : src_list.pop_back();
   resp::bulk(out, shm::view(slot));
   erase_if_empty(access, source, src_list);
+  if (created) serve_blocked(access, destination);
   return MoveResult::kMoved;
 }
 

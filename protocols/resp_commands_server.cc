@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "protocols/client_registry.h"
 #include "protocols/resp_commands_impl.h"
 #include "protocols/resp_parser.h"
 #include "protocols/resp_reply.h"
@@ -198,8 +199,13 @@ void cmd_info(CommandContext& ctx) {
                                       (now - ctx.settings.start_time_ms) / 1000));
   }
   if (wants("clients")) {
-    add_section("Clients",
-                fmt::format("connected_clients:{}\r\n", ctx.keyspace.connected_clients()));
+    std::size_t blocked = 0;
+    {
+      auto access = ctx.keyspace.read();
+      blocked = std::as_const(access).clients().blocked_clients();
+    }
+    add_section("Clients", fmt::format("connected_clients:{}\r\nblocked_clients:{}\r\n",
+                                       ctx.keyspace.connected_clients(), blocked));
   }
   std::size_t keys = 0;
   std::size_t expiring = 0;
