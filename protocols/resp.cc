@@ -63,7 +63,7 @@ Verdict RespHandler::on_deadline(Buffer& out) {
 }
 
 Verdict RespHandler::on_wake(Buffer& out) {
-  Mail mail = collect_mail(state_->keyspace, session_, out);
+  Mail mail = collect_mail(state_->keyspace, session_, state_->settings.pubsub_output_limit, out);
   if (mail.cut) {
     spdlog::info("resp: client {} closed: its replies passed pubsub_output_limit",
                  session_.client_id);
@@ -135,6 +135,8 @@ std::unique_ptr<ProtocolFactory> make_resp_protocol(Section& options) {
   settings.requirepass = options.string("requirepass", "");
   settings.max_bulk_length = options.bytes("max_bulk_length", 512 * kKiB, 1, 512 * kMiB);
   settings.max_args = options.integer("max_args", 1024 * 1024, 1, 1024 * 1024 * 1024);
+  settings.pubsub_output_limit = static_cast<std::size_t>(
+      options.bytes("pubsub_output_limit", 32 * kMiB, 1 * kKiB, 1024 * kGiB));
   options.finish();
   using namespace std::chrono;
   settings.start_time_ms =

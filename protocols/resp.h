@@ -16,6 +16,9 @@
 //                    (1MiB by default): keep this below it. A longer argument is a protocol
 //                    error; a command longer than max_input_buffer closes the connection.
 //   max_args         most arguments in one command (default 1048576); more is a protocol error
+//   pubsub_output_limit  published messages a subscriber may have waiting, unsent, before it
+//                    is disconnected (default 32MiB, Redis's client-output-buffer-limit pubsub
+//                    hard limit); its mailbox and its connection's output each stay under it
 
 #include <cstdint>
 #include <memory>

@@ -48,6 +48,12 @@ constexpr std::array kConfigCommands = {
     CommandSpec{"config|help", 2, 0, cmd_config_help},
 };
 
+constexpr std::array kPubsubCommands = {
+    CommandSpec{"pubsub|channels", -2, 0, cmd_pubsub_channels},
+    CommandSpec{"pubsub|numpat", 2, 0, cmd_pubsub_numpat},
+    CommandSpec{"pubsub|numsub", -2, 0, cmd_pubsub_numsub},
+};
+
 // Sorted by name for binary search (checked below).
 constexpr std::array kCommands = {
     CommandSpec{"append", 3, kW | kOom | kF, cmd_append, 1, 1, 1},
@@ -91,7 +97,11 @@ constexpr std::array kCommands = {
     CommandSpec{"persist", 2, kW | kF, cmd_persist, 1, 1, 1},
     CommandSpec{"pexpire", -3, kW | kF, cmd_pexpire, 1, 1, 1},
     CommandSpec{"ping", -1, kF, cmd_ping},
+    CommandSpec{"psubscribe", -2, 0, cmd_psubscribe},
     CommandSpec{"pttl", 2, kR | kF, cmd_pttl, 1, 1, 1},
+    CommandSpec{"publish", 3, kF, cmd_publish},
+    CommandSpec{"pubsub", -2, 0, nullptr, 0, 0, 0, kPubsubCommands},
+    CommandSpec{"punsubscribe", -1, 0, cmd_punsubscribe},
     CommandSpec{"quit", -1, kNA | kF, cmd_quit},
     CommandSpec{"rpop", -2, kW | kF, cmd_rpop, 1, 1, 1},
     CommandSpec{"rpoplpush", 3, kW | kOom, cmd_rpoplpush, 1, 2, 1},
@@ -100,8 +110,10 @@ constexpr std::array kCommands = {
     CommandSpec{"select", 2, kF, cmd_select},
     CommandSpec{"set", -3, kW | kOom, cmd_set, 1, 1, 1},
     CommandSpec{"strlen", 2, kR | kF, cmd_strlen, 1, 1, 1},
+    CommandSpec{"subscribe", -2, 0, cmd_subscribe},
     CommandSpec{"ttl", 2, kR | kF, cmd_ttl, 1, 1, 1},
     CommandSpec{"type", 2, kR | kF, cmd_type, 1, 1, 1},
+    CommandSpec{"unsubscribe", -1, 0, cmd_unsubscribe},
 };
 
 constexpr bool by_name(const CommandSpec& a, const CommandSpec& b) {
@@ -110,6 +122,7 @@ constexpr bool by_name(const CommandSpec& a, const CommandSpec& b) {
 static_assert(std::is_sorted(kCommands.begin(), kCommands.end(), by_name));
 static_assert(std::is_sorted(kClientCommands.begin(), kClientCommands.end(), by_name));
 static_assert(std::is_sorted(kCommandCommands.begin(), kCommandCommands.end(), by_name));
+static_assert(std::is_sorted(kPubsubCommands.begin(), kPubsubCommands.end(), by_name));
 static_assert(std::is_sorted(kConfigCommands.begin(), kConfigCommands.end(), by_name));
 
 // Longer than any command or subcommand name: such an argument names nothing.
@@ -197,6 +210,13 @@ const CommandSpec* find_by_full_name(std::string_view name) {
   return lookup(spec->subcommands, prefix, name.substr(bar + 1));
 }
 
+// RESP2 subscriber mode, as Redis 7.0's processCommand restricts it.
+bool allowed_when_subscribed(std::string_view name) {
+  constexpr std::array<std::string_view, 7> kAllowed = {
+      "ping", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "quit", "reset"};
+  return std::find(kAllowed.begin(), kAllowed.end(), name) != kAllowed.end();
+}
+
 }  // namespace
 
 std::span<const CommandSpec> command_table() {
@@ -224,6 +244,12 @@ void execute_command(CommandContext& ctx) {
   }
   if (!ctx.session.authenticated && (spec->flags & kFlagNoAuth) == 0) {
     return resp::error(ctx.out, kNoAuth);
+  }
+  if (ctx.session.subscribed() && !allowed_when_subscribed(spec->name)) {
+    return resp::error(ctx.out, fmt::format("ERR Can't execute '{}': only (P|S)SUBSCRIBE / "
+                                            "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+                                            "in this context",
+                                            spec->name));
   }
   ctx.spec = spec;
   // Commands allocate in the shared heap before they reply and leave the store as it was when

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocols/keyspace.h"
 #include "server/buffer.h"
@@ -26,6 +27,8 @@ struct RespSettings {
   std::string requirepass;  ///< empty: no AUTH needed
   std::int64_t max_bulk_length = 512 * 1024;
   std::int64_t max_args = 1024 * 1024;
+  /// Bytes of pushed messages a subscriber may have waiting before it is cut off.
+  std::size_t pubsub_output_limit = 32 * 1024 * 1024;
   std::int64_t start_time_ms = 0;  ///< Unix ms when the listener was configured (INFO uptime)
 };
 
@@ -44,6 +47,10 @@ struct RespSession {
   /// A blocking command found nothing and queued the client: park until served or deadline.
   bool blocked = false;
   Clock::time_point block_deadline = Clock::time_point::max();
+  /// Channels and patterns subscribed to, in the order subscribed (subscriber mode while any).
+  std::vector<std::string> channels;
+  std::vector<std::string> patterns;
+  bool subscribed() const { return !channels.empty() || !patterns.empty(); }
 };
 
 struct CommandSpec;
@@ -104,7 +111,8 @@ struct Mail {
 
 /// Moves the replies other clients left for this one (a served BLPOP, published messages) to
 /// `out`. Takes the keyspace's write lock; the handler's thread.
-Mail collect_mail(Keyspace& keyspace, RespSession& session, Buffer& out);
+/// `limit` is the most unsent output (`out` included) a subscriber may have.
+Mail collect_mail(Keyspace& keyspace, RespSession& session, std::size_t limit, Buffer& out);
 
 /// The blocked command's timeout passed: replies nil, or what served it if that happened first,
 /// and unparks the session. The handler's thread.

@@ -236,7 +236,7 @@ void cmd_client_unblock(CommandContext& ctx) {
 
 namespace srv {
 
-Mail collect_mail(Keyspace& keyspace, RespSession& session, Buffer& out) {
+Mail collect_mail(Keyspace& keyspace, RespSession& session, std::size_t limit, Buffer& out) {
   Mail mail;
   if (!session.enrolled) return mail;
   auto access = keyspace.write();
@@ -248,7 +248,9 @@ Mail collect_mail(Keyspace& keyspace, RespSession& session, Buffer& out) {
     shm::String freed(slot->mailbox.get_allocator());  // give a burst's memory back
     slot->mailbox.swap(freed);
   }
-  mail.cut = slot->cut;
+  // The subscriber's own unsent output counts against its limit too: one that never reads
+  // is cut, whichever of the two fills first.
+  mail.cut = slot->cut || out.size() > limit;
   mail.still_blocked = slot->blocked;
   return mail;
 }

@@ -89,6 +89,16 @@ void cmd_blmove(CommandContext& ctx);
 void cmd_blmpop(CommandContext& ctx);
 void cmd_client_unblock(CommandContext& ctx);
 
+// Pub/sub (resp_commands_pubsub.cc).
+void cmd_subscribe(CommandContext& ctx);
+void cmd_psubscribe(CommandContext& ctx);
+void cmd_unsubscribe(CommandContext& ctx);
+void cmd_punsubscribe(CommandContext& ctx);
+void cmd_publish(CommandContext& ctx);
+void cmd_pubsub_channels(CommandContext& ctx);
+void cmd_pubsub_numsub(CommandContext& ctx);
+void cmd_pubsub_numpat(CommandContext& ctx);
+
 // Connection and server (resp_commands_server.cc).
 void cmd_ping(CommandContext& ctx);
 void cmd_echo(CommandContext& ctx);

@@ -76,6 +76,11 @@ void cmd_ping(CommandContext& ctx) {
   if (ctx.args.size() > 2) {
     return resp::error(ctx.out, "ERR wrong number of arguments for 'ping' command");
   }
+  if (ctx.session.subscribed()) {  // RESP2 subscriber mode: a pushed-message-like pair
+    resp::array_header(ctx.out, 2);
+    resp::bulk(ctx.out, "pong");
+    return resp::bulk(ctx.out, ctx.args.size() == 2 ? ctx.args[1] : std::string_view());
+  }
   if (ctx.args.size() == 2) return resp::bulk(ctx.out, ctx.args[1]);
   resp::simple(ctx.out, "PONG");
 }
