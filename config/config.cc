@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <tuple>
@@ -18,10 +19,36 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// yaml-cpp keeps both entries of a repeated key and look-ups find the first, so
+// "strategy: epoll" followed by "strategy: poll" would quietly run epoll. YAML 1.2 says keys are
+// unique: the second one is an error that names the first.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& source) {
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) refuse_duplicate_keys(item, source);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& entry : node) {
+    const YAML::Node& key = entry.first;
+    if (key.IsScalar()) {
+      auto [first, inserted] = seen.emplace(key.Scalar(), key.Mark());
+      if (!inserted) {
+        throw ConfigError(fmt::format("{}:{}:{}: {}: duplicate key; first given at {}:{}:{}",
+                                      source, key.Mark().line + 1, key.Mark().column + 1,
+                                      key.Scalar(), source, first->second.line + 1,
+                                      first->second.column + 1));
+      }
+    }
+    refuse_duplicate_keys(entry.second, source);
+  }
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsDefined() || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
+    refuse_duplicate_keys(root, source);
     return root;
   } catch (const YAML::ParserException& e) {
     throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1,

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "protocols/resp_commands_impl.h"
 #include "protocols/resp_reply.h"
+#include "server/counters.h"
 
 namespace srv {
 namespace {
@@ -19,6 +21,25 @@ constexpr std::size_t kReplyBatchBytes = 64 * 1024;
 constexpr std::int64_t kKiB = 1024;
 constexpr std::int64_t kMiB = 1024 * kKiB;
 constexpr std::int64_t kGiB = 1024 * kMiB;
+
+// An HTTP request sent to the resp port parses as inline commands, and a browser page can make
+// one (cross-protocol scripting): "POST /" or a "Host:" header line means HTTP, and Redis drops
+// such a connection at once without answering; so does srv.
+bool is_http_request_line(std::span<const std::string_view> args) {
+  if (args.empty()) return false;
+  return resp_impl::equals_ignore_case(args[0], "post") ||
+         resp_impl::equals_ignore_case(args[0], "host:");
+}
+
+void log_cross_protocol() {
+  const std::uint64_t total = count(Counter::kRespCrossProtocol);
+  if (log_allowed(Counter::kRespCrossProtocol)) {
+    spdlog::warn(
+        "resp: a client sent POST or Host: (an HTTP request, possibly cross-protocol scripting); "
+        "connection closed ({} so far)",
+        total);
+  }
+}
 
 }  // namespace
 
@@ -51,6 +72,10 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
         break;
     }
     used += result.consumed;
+    if (is_http_request_line(parser_.args())) {
+      log_cross_protocol();
+      return {used, Verdict::kCloseNow};
+    }
     CommandContext context{parser_.args(), out, state_->keyspace, session_, settings};
     try {
       execute_command(context);

@@ -23,6 +23,7 @@ enum class Counter : std::uint8_t {
   kTlsFailedTimeout,     ///< handshake unfinished after tls.handshake_timeout
   kTlsFailedClosed,      ///< the client went away mid-handshake
   kTlsFailedOther,       ///< any other handshake failure
+  kRespCrossProtocol,    ///< resp connections closed for sending POST or Host: (HTTP)
   kCount,
 };
 

@@ -409,6 +409,25 @@ TEST(ConfigErrors, InvalidYamlSyntax) {
   EXPECT_TRUE(fails_with("strategy: epoll\n  bad: x\n", "test.yaml:2:6: invalid YAML: ", ""));
 }
 
+TEST(ConfigErrors, DuplicateKeysNameTheFirstOne) {
+  struct Case {
+    std::string text, prefix, detail;
+  };
+  const Case cases[] = {
+      {"strategy: epoll\nstrategy: poll\n",
+       "test.yaml:2:1: strategy: ", "duplicate key; first given at test.yaml:1:1"},
+      {"epoll:\n  max_events: 64\n  max_events: 128\n",
+       "test.yaml:3:3: max_events: ", "first given at test.yaml:2:3"},
+      {"listeners:\n  - listen: 127.0.0.1:7000\n    protocol: echo\n    listen: 127.0.0.1:7001\n",
+       "test.yaml:4:5: listen: ", "first given at test.yaml:2:5"},
+      {"{strategy: epoll, strategy: poll}\n",
+       "test.yaml:1:19: strategy: ", "first given at test.yaml:1:2"},
+  };
+  for (const Case& c : cases) EXPECT_TRUE(fails_with(c.text, c.prefix, c.detail)) << c.text;
+  // The same key in different maps is fine.
+  EXPECT_NO_THROW(load("listeners:\n  - listen: 127.0.0.1:7000\n  - listen: 127.0.0.1:7001\n"));
+}
+
 TEST(ConfigErrors, TopLevelMustBeAMap) {
   EXPECT_TRUE(
       fails_with("- a\n- b\n", "test.yaml:1:1: (top level): ", "must be a map of key: value"));
@@ -593,46 +612,46 @@ TEST(ConfigTls, Errors) {
        "cannot read " + files.dir + "/nope.pem: No such file or directory"},
       {"      cert: " + files.junk + "\n      key: " + files.key + "\n",
        "test.yaml:5:13: listeners[0].tls.cert: ", "holds no usable PEM certificate"},
-      {cert_and_key(files.dir + "/nope.pem"), "test.yaml:6:12: listeners[0].tls.key: ",
-       "cannot read " + files.dir + "/nope.pem"},
-      {cert_and_key(files.junk), "test.yaml:6:12: listeners[0].tls.key: ",
-       "holds no usable PEM private key"},
+      {cert_and_key(files.dir + "/nope.pem"),
+       "test.yaml:6:12: listeners[0].tls.key: ", "cannot read " + files.dir + "/nope.pem"},
+      {cert_and_key(files.junk),
+       "test.yaml:6:12: listeners[0].tls.key: ", "holds no usable PEM private key"},
       {cert_and_key(files.dir), "test.yaml:6:12: listeners[0].tls.key: ",
        "holds no usable PEM private key"},  // a folder: opens, but reads nothing
       {cert_and_key(files.stray_key), "test.yaml:6:12: listeners[0].tls.key: ",
        files.stray_key + " does not match the certificate in " + files.cert},
-      {good + "      certificates:\n        - cert: " + files.cert + "\n          key: " +
-           files.stray_key + "\n",
+      {good + "      certificates:\n        - cert: " + files.cert +
+           "\n          key: " + files.stray_key + "\n",
        "test.yaml:9:16: listeners[0].tls.certificates[0].key: ", "does not match the certificate"},
       {"      cert: " + files.cert + "\n", "test.yaml:", "needs key: PATH"},
-      {good + "      min_version: TLSv1.1\n", "test.yaml:7:20: listeners[0].tls.min_version: ",
-       "TLS 1.0 and 1.1 are not supported"},
-      {good + "      min_version: TLSv1\n", "test.yaml:7:20: listeners[0].tls.min_version: ",
-       "TLS 1.0 and 1.1 are not supported"},
+      {good + "      min_version: TLSv1.1\n",
+       "test.yaml:7:20: listeners[0].tls.min_version: ", "TLS 1.0 and 1.1 are not supported"},
+      {good + "      min_version: TLSv1\n",
+       "test.yaml:7:20: listeners[0].tls.min_version: ", "TLS 1.0 and 1.1 are not supported"},
       {good + "      min_version: TLSv1.4\n", "test.yaml:7:20: listeners[0].tls.min_version: ",
        "must be TLSv1.2 or TLSv1.3, got 'TLSv1.4'"},
-      {good + "      ciphers: NO-SUCH-CIPHER\n", "test.yaml:7:16: listeners[0].tls.ciphers: ",
-       "no TLS 1.2 cipher matches 'NO-SUCH-CIPHER'"},
+      {good + "      ciphers: NO-SUCH-CIPHER\n",
+       "test.yaml:7:16: listeners[0].tls.ciphers: ", "no TLS 1.2 cipher matches 'NO-SUCH-CIPHER'"},
       {good + "      ciphersuites: TLS_NO_SUCH_SUITE\n",
        "test.yaml:7:21: listeners[0].tls.ciphersuites: ",
        "no TLS 1.3 cipher suite matches 'TLS_NO_SUCH_SUITE'"},
-      {good + "      groups: X25519:P-999\n", "test.yaml:7:15: listeners[0].tls.groups: ",
-       "unknown group in 'X25519:P-999'"},
-      {good + "      verify_client: on\n", "test.yaml:7:22: listeners[0].tls.verify_client: ",
-       "needs client_ca: PATH"},
+      {good + "      groups: X25519:P-999\n",
+       "test.yaml:7:15: listeners[0].tls.groups: ", "unknown group in 'X25519:P-999'"},
+      {good + "      verify_client: on\n",
+       "test.yaml:7:22: listeners[0].tls.verify_client: ", "needs client_ca: PATH"},
       {good + "      verify_client: sometimes\n",
        "test.yaml:7:22: listeners[0].tls.verify_client: ", "must be off, optional or on"},
       {good + "      client_ca: " + files.junk + "\n      verify_client: on\n",
        "test.yaml:7:18: listeners[0].tls.client_ca: ", "holds no usable PEM CA certificate"},
-      {good + "      alpn: [\"\"]\n", "test.yaml:7:13: listeners[0].tls.alpn: ",
-       "is not a valid ALPN protocol id"},
+      {good + "      alpn: [\"\"]\n",
+       "test.yaml:7:13: listeners[0].tls.alpn: ", "is not a valid ALPN protocol id"},
       {good + "      handshake_timeout: 10ms\n",
        "test.yaml:7:26: listeners[0].tls.handshake_timeout: ", "must be between"},
-      {good + "      session_cache: -1\n", "test.yaml:7:22: listeners[0].tls.session_cache: ",
-       "must be between 0 and"},
+      {good + "      session_cache: -1\n",
+       "test.yaml:7:22: listeners[0].tls.session_cache: ", "must be between 0 and"},
       {good + "      crt: x.pem\n", "test.yaml:7:7: listeners[0].tls.crt: ", "unknown key"},
-      {good + "      certificates: x.pem\n", "test.yaml:7:21: listeners[0].tls.certificates: ",
-       "must be a list"},
+      {good + "      certificates: x.pem\n",
+       "test.yaml:7:21: listeners[0].tls.certificates: ", "must be a list"},
   };
   for (const BadTls& c : cases) {
     EXPECT_TRUE(fails_with(tls_listener(c.lines), c.prefix, c.fragment)) << c.lines;

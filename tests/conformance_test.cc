@@ -376,8 +376,10 @@ class ConformanceTest : public ::testing::TestWithParam<Case> {
   /// Connects and sends the probe until a connection is served, retrying connections the server
   /// refuses or closes, for up to `timeout`. On failure returns an invalid client and the last
   /// reason in `error`.
-  Client connect_served(milliseconds timeout, std::string& error) const {
+  Client connect_served(milliseconds timeout, std::string& error,
+                        std::string* attempts = nullptr) const {
     auto deadline = Clock::now() + timeout;
+    const auto started = Clock::now();
     const Exchange probe = model_->probe();
     for (;;) {
       std::string why;
@@ -396,6 +398,11 @@ class ConformanceTest : public ::testing::TestWithParam<Case> {
           error = "wrong reply to the probe: " + diff;
           return {};
         }
+      }
+      if (attempts) {
+        *attempts += fmt::format(
+            "\n  attempt failed {} ms in: {}",
+            std::chrono::duration_cast<milliseconds>(Clock::now() - started).count(), why);
       }
       if (Clock::now() >= deadline) {
         error = why;
@@ -1002,9 +1009,10 @@ class TlsConformanceTest : public ConformanceTest {
   }
 
   /// A TLS client served one exchange; "" or what went wrong.
-  std::string serve_one(std::mt19937_64& rng) const {
+  /// The attempts that failed before serve_one() was served, for messages.
+  std::string serve_one(std::mt19937_64& rng, std::string* attempts = nullptr) const {
     std::string error;
-    Client client = connect_served(5s, error);
+    Client client = connect_served(5s, error, attempts);
     if (!client.valid()) return "not served: " + error;
     return random_exchange(client, rng, 10 * 1024);
   }
@@ -1054,9 +1062,11 @@ TEST_P(TlsHandshakeTest, StalledHandshakesAreClosedAfterTheHandshakeTimeout) {
     ASSERT_EQ(srv::test::send_all(stalled.back(), stall.bytes), "") << stall.what;
   }
 
-  EXPECT_EQ(serve_one(rng), "") << "a TLS client while " << stalled.size() << " handshakes stall";
+  std::string attempts;
+  EXPECT_EQ(serve_one(rng, &attempts), "")
+      << "a TLS client while " << stalled.size() << " handshakes stall" << attempts;
   EXPECT_LT(Clock::now() - opened, 900ms)
-      << "a TLS client was served only after the stalled handshakes had timed out";
+      << "a TLS client was served only after the stalled handshakes had timed out" << attempts;
 
   // When each one is closed, watched together (a ClientHello gets the server's answer first).
   std::vector<std::optional<milliseconds>> closed(stalled.size());

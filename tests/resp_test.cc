@@ -576,6 +576,33 @@ TEST(RespHandler, InfoReportsClientsKeysAndMemory) {
   EXPECT_EQ(reply_to(*a, cmd({"INFO", "clients"})).find("# Memory"), std::string::npos);
 }
 
+// An HTTP request on the resp port (cross-protocol scripting): Redis drops the connection at
+// "POST" or "Host:" without a reply, before AUTH. What came before is answered: srv flushes per
+// call, where Redis, which reads it all at once, happens to drop those replies too.
+TEST(RespHandler, HttpRequestLinesCloseAtOnce) {
+  struct Case {
+    std::string input, sent, requirepass = {};
+  };
+  const Case cases[] = {
+      {"POST / HTTP/1.1\r\nHost: x\r\n\r\nPING\r\n", ""},
+      {"host: example.com\r\nPING\r\n", ""},
+      {"HOST: example.com\r\n", ""},
+      {cmd({"post"}) + cmd({"PING"}), ""},
+      {"PING\r\nPost /x HTTP/1.0\r\nPING\r\n", "+PONG\r\n"},
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", arity("get")},
+      {"POST / HTTP/1.1\r\n", "", "secret"},
+  };
+  for (const Case& c : cases) {
+    for (std::size_t at = 0; at <= c.input.size(); ++at) {
+      RespFactory factory(test_settings(c.requirepass));
+      auto handler = factory.create();
+      HandlerDriver driver = test::drive(*handler, split_in_two(c.input, at));
+      EXPECT_EQ(driver.sent(), c.sent) << c.input << " split at " << at;
+      EXPECT_TRUE(driver.closed_now()) << c.input << " split at " << at;
+    }
+  }
+}
+
 TEST(RespHandler, CommandListsEveryCommand) {
   RespFactory factory(test_settings());
   auto handler = factory.create(test::test_context());

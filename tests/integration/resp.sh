@@ -116,6 +116,23 @@ benchmark() {
   done
 }
 
+# curl POSTing to the resp port (what a hostile web page makes a browser do): the connection is
+# closed without a reply (curl: "Empty reply from server", exit 52), and the server logs it.
+http_post_is_dropped() {
+  local rc=0
+  curl -sS --max-time 5 -o /dev/null --data 'SET pwned 1' "http://127.0.0.1:$SRV_PORT/" \
+    2>"$WORK/curl-post.err" || rc=$?
+  if ((rc != 52)); then
+    echo "curl exited $rc, expected 52 (empty reply)" | diag
+    diag <"$WORK/curl-post.err"
+    return 1
+  fi
+  grep -q "possibly cross-protocol scripting" "$SRV_LOG" || {
+    echo "no warning in the log" | diag
+    return 1
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Each strategy
 
@@ -143,6 +160,7 @@ strategy_checks() {
   check "$strategy: an unknown command" \
     expect_reply "ERR unknown command 'nosuch', with args beginning with: 'a' " nosuch a
   check "$strategy: several commands on one connection" one_connection
+  check "$strategy: an HTTP POST (curl) is closed without a reply" http_post_is_dropped
   check "$strategy: 16 concurrent INCRs from 16 connections" concurrent_incr 16
 
   if benchmark "$strategy"; then

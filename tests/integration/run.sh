@@ -209,6 +209,11 @@ EOF
     echo "stderr: $CLI_ERR" | diag
   fi
 
+  printf 'strategy: epoll\nstrategy: poll\n' >"$WORK/dup-key.yaml"
+  run_cli dup-key --check-config -c "$WORK/dup-key.yaml"
+  expect_cli "a duplicate key exits 2 naming both places" 2 \
+    "$WORK/dup-key.yaml:2:1: strategy: duplicate key; first given at $WORK/dup-key.yaml:1:1" err
+
   printf 'strategy: epoll\nlisteners:\n  - listen: 127.0.0.1\n' >"$WORK/bad-listen.yaml"
   run_cli bad-listen --check-config -c "$WORK/bad-listen.yaml"
   expect_cli "listen without a port exits 2 at the value" 2 \
