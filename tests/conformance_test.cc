@@ -196,10 +196,29 @@ class RespModel final : public ProtocolModel {
   }
 };
 
+/// The test plugin tests/plugin/wait_poke.cc (the wake-up tests): PING answers PONG.
+class WaitPokeModel final : public ProtocolModel {
+ public:
+  Exchange make_exchange(std::mt19937_64& rng, std::size_t size) const override {
+    Exchange ex;
+    for (std::size_t i = 0; i < 1 + (size + rng() % 2) / 5; ++i) {
+      ex.request += "PING\n";
+      ex.reply += "PONG\n";
+    }
+    return ex;
+  }
+  Exchange probe() const override { return {"PING\n", "PONG\n"}; }
+  std::string_view refusal() const override { return {}; }
+};
+
 /// The model for `protocol`, or nullptr if the tests have none yet.
 const ProtocolModel* find_model(std::string_view protocol) {
   static const ShoutModel kShout;
-  if (protocol.ends_with(".so")) return plugin_name(protocol) == "shout" ? &kShout : nullptr;
+  static const WaitPokeModel kWaitPoke;
+  if (protocol.ends_with(".so")) {
+    if (plugin_name(protocol) == "waitpoke") return &kWaitPoke;
+    return plugin_name(protocol) == "shout" ? &kShout : nullptr;
+  }
   static const EchoModel kEcho;
   static const HttpModel kHttp;
   static const RespModel kResp;
@@ -1215,6 +1234,154 @@ TEST_P(TlsHandshakeTest, FirstReplyIsNotHeldBackByNagle) {
 
 INSTANTIATE_TEST_SUITE_P(Registry, TlsConformanceTest, ::testing::ValuesIn(tls_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(Registry, TlsHandshakeTest, ::testing::ValuesIn(tls_handshake_cases()),
+                         case_name);
+
+}  // namespace
+
+// ---- 11. Waking a parked connection ----------------------------------------------------------
+
+// The wake-up seam (server/waker.h) under every strategy x {tcp, tls}, through the WAIT/POKE
+// protocol of tests/plugin/wait_poke.cc: a connection parked on WAIT is woken by a POKE from
+// another connection, served by another thread or (fork, prefork) another process.
+namespace {
+
+std::vector<Case> wake_cases() {
+  std::vector<Case> cases;
+  for (Wire wire : {Wire::kTcp, Wire::kTls}) {
+    for (const srv::StrategyInfo& strategy : srv::strategy_registry()) {
+      cases.push_back(
+          {std::string(strategy.name), WAITPOKE_PLUGIN, strategy.overflow, strategy.forks, wire});
+    }
+  }
+  return cases;
+}
+
+class WakeConformanceTest : public ConformanceTest {
+ protected:
+  /// Sends `request` and expects exactly `reply`; "" or what went wrong.
+  std::string ask(Client& client, std::string_view request, std::string_view reply,
+                  milliseconds timeout = kIoTimeout) const {
+    return exchange(client, {std::string(request), std::string(reply)}, timeout);
+  }
+
+  /// Sends `request` and reads one reply line (without its newline); "?: why" on failure.
+  std::string ask_line(Client& client, std::string_view request) const {
+    std::string error = srv::test::send_all(client, request);
+    std::string line;
+    while (error.empty() && (line.empty() || line.back() != '\n')) {
+      error = srv::test::read_exactly(client, 1, line);
+    }
+    return error.empty() ? line.substr(0, line.size() - 1) : "?: " + error;
+  }
+
+  /// A client served its probe; a fatal failure if none is.
+  void connect(Client& client) const {
+    std::string error;
+    client = connect_served(5s, error);
+    ASSERT_TRUE(client.valid()) << error;
+  }
+
+  /// Polls WAITERS `key` on `client` until it says `n`, for up to `timeout`.
+  bool waiters_become(Client& client, std::string_view key, int n, milliseconds timeout) const {
+    std::string last;
+    bool done = poll_until(
+        [&] {
+          last = ask_line(client, fmt::format("WAITERS {}\n", key));
+          return last == std::to_string(n);
+        },
+        timeout, 20ms);
+    if (!done) ADD_FAILURE() << "WAITERS " << key << " says " << last << ", not " << n;
+    return done;
+  }
+};
+
+TEST_P(WakeConformanceTest, PokeWakesAWaiterServedElsewhere) {
+  ASSERT_NO_FATAL_FAILURE(start_server(options_for_capacity(8)));
+  Client waiter;
+  Client poker;
+  ASSERT_NO_FATAL_FAILURE(connect(waiter));
+  ASSERT_NO_FATAL_FAILURE(connect(poker));
+  if (GetParam().forks || GetParam().strategy == "prefork") {
+    EXPECT_NE(ask_line(waiter, "PID\n"), ask_line(poker, "PID\n"))
+        << "the wake is meant to cross processes here";
+  }
+  // The PING after WAIT is held while parked and answered after the wake.
+  ASSERT_EQ(srv::test::send_all(waiter, "WAIT k1\nPING\n"), "");
+  ASSERT_TRUE(waiters_become(poker, "k1", 1, 5s));
+  std::string early;
+  EXPECT_EQ(watch_peer(waiter, 200ms, early), PeerActivity::kSilent) << early;
+  EXPECT_EQ(ask(poker, "POKE k1\n", "POKED 1\n"), "");
+  EXPECT_EQ(ask(waiter, "", "WOKE k1\nPONG\n", 5s), "");
+  EXPECT_EQ(ask(poker, "POKE k1\n", "POKED 0\n"), "") << "the waiter is gone from the table";
+  EXPECT_EQ(ask(waiter, "PING\n", "PONG\n"), "") << "unparked, it is served as before";
+  // Waiting again, then woken from a connection of the same thread or process too.
+  ASSERT_EQ(srv::test::send_all(waiter, "WAIT k1\n"), "");
+  ASSERT_TRUE(waiters_become(poker, "k1", 1, 5s));
+  EXPECT_EQ(ask(poker, "POKE k1\n", "POKED 1\n"), "");
+  EXPECT_EQ(ask(waiter, "", "WOKE k1\n", 5s), "");
+}
+
+TEST_P(WakeConformanceTest, AWaiterTimesOutAtItsDeadline) {
+  ASSERT_NO_FATAL_FAILURE(start_server(options_for_capacity(4)));
+  Client waiter;
+  ASSERT_NO_FATAL_FAILURE(connect(waiter));
+  const auto start = Clock::now();
+  EXPECT_EQ(ask(waiter, "WAIT k2 150\n", "TIMEOUT k2\n", 5s), "");
+  EXPECT_GE(Clock::now() - start, 140ms);
+  EXPECT_EQ(ask(waiter, "PING\n", "PONG\n"), "");
+}
+
+// A parked connection keeps reading: a client that leaves is noticed at once, and its handler
+// (the waiter) is destroyed.
+TEST_P(WakeConformanceTest, AWaiterThatLeavesIsForgotten) {
+  ASSERT_NO_FATAL_FAILURE(start_server(options_for_capacity(4)));
+  Client waiter;
+  Client watcher;
+  ASSERT_NO_FATAL_FAILURE(connect(waiter));
+  ASSERT_NO_FATAL_FAILURE(connect(watcher));
+  ASSERT_EQ(srv::test::send_all(waiter, "WAIT k3\n"), "");
+  ASSERT_TRUE(waiters_become(watcher, "k3", 1, 5s));
+  waiter.reset();
+  EXPECT_TRUE(waiters_become(watcher, "k3", 0, 5s));
+}
+
+// 100 parked connections cost no CPU while nothing happens (no polling, no timers), and one
+// POKE wakes them all.
+TEST_P(WakeConformanceTest, HundredWaitersCostNoCpuUntilPoked) {
+  constexpr int kWaiters = 100;
+  ASSERT_NO_FATAL_FAILURE(start_server(options_for_capacity(kWaiters + 4)));
+  std::vector<Client> waiters(kWaiters);
+  for (Client& waiter : waiters) {
+    ASSERT_NO_FATAL_FAILURE(connect(waiter));
+    ASSERT_EQ(srv::test::send_all(waiter, "WAIT many\n"), "");
+  }
+  Client poker;
+  ASSERT_NO_FATAL_FAILURE(connect(poker));
+  ASSERT_TRUE(waiters_become(poker, "many", kWaiters, 10s));
+  // Let what starting 100 connections cost (fork's children, TLS handshakes) settle first.
+  auto cpu_ticks = [&](milliseconds window) {
+    const auto before = srv::test::group_cpu_ticks(server_->pid());
+    std::this_thread::sleep_for(window);
+    return srv::test::group_cpu_ticks(server_->pid()) - before;
+  };
+  const auto settle_until = Clock::now() + 5s;
+  while (Clock::now() < settle_until && cpu_ticks(300ms) > 0) {
+  }
+  const auto ticks = cpu_ticks(2s);
+  const auto per_second = ::sysconf(_SC_CLK_TCK);
+  std::cout << "[ measured ] " << kWaiters << " parked connections: " << ticks
+            << " CPU ticks in 2 s (" << per_second << " a second)\n";
+  EXPECT_LE(ticks, static_cast<unsigned long long>(per_second / 20))
+      << "srv used " << ticks << " ticks in 2 s with every connection parked: it polls";
+  EXPECT_EQ(ask(poker, "POKE many\n", fmt::format("POKED {}\n", kWaiters)), "");
+  const auto deadline = Clock::now() + 5s;  // for all of them: bounded when none is woken
+  for (std::size_t i = 0; i < waiters.size(); ++i) {
+    ASSERT_EQ(ask(waiters[i], "", "WOKE many\n", milliseconds(std::max(ms_left(deadline), 1))), "")
+        << "waiter " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, WakeConformanceTest, ::testing::ValuesIn(wake_cases()),
                          case_name);
 
 }  // namespace

@@ -5,27 +5,24 @@
 
 namespace {
 
-// One handler per connection: complete lines come back upper-cased; "whoami" names the client.
+// One handler per connection: complete lines come back upper-cased; "whoami" gets the client's
+// address, from the context srv gives each new connection.
 class Upper final : public srv::ProtocolHandler {
  public:
-  explicit Upper(const srv::ConnectionContext& context) : peer_(context.peer) {}
+  explicit Upper(const srv::ConnectionContext& context) : peer_(context.peer) {}  // a copy
 
   srv::Step on_data(std::string_view in, srv::Buffer& out) override {
     std::size_t end = in.find('\n');
     if (end == std::string_view::npos) return {0, srv::Verdict::kContinue};  // need more
-    if (in.substr(0, end) == "whoami") {
-      out.append(peer_ + "\n");
-      return {end + 1, srv::Verdict::kContinue};
-    }
-    for (char c : in.substr(0, end + 1)) {
-      char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      out.append(std::string_view(&upper, 1));
-    }
+    std::string line(in.substr(0, end + 1));
+    if (line == "whoami\n") line = peer_ + "\n";
+    for (char& c : line) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out.append(line);
     return {end + 1, srv::Verdict::kContinue};  // consumed one line
   }
 
  private:
-  std::string peer_;  // "HOST:PORT"; the context's strings live only during create()
+  std::string peer_;
 };
 
 class UpperFactory final : public srv::ProtocolFactory {
