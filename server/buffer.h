@@ -56,7 +56,30 @@ class Buffer {
   }
   void commit(std::size_t n) { end_ += n; }
 
+  /// Room for a read of up to `n` bytes that does not grow the buffer for a few bytes already
+  /// held: the free space at the tail (after sliding live bytes to the front) if it is at least
+  /// min(n, kMinRead), otherwise prepare(n). A connection holding one byte of a request thus
+  /// keeps its capacity instead of doubling it. The span is at most `n` bytes; commit() follows.
+  std::span<char> prepare_up_to(std::size_t n) {
+    std::size_t want = std::min(n, kMinRead);
+    if (data_.size() - end_ < want && begin_ > 0) {
+      std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    std::span<char> room = data_.size() - end_ >= want && want > 0
+                               ? std::span<char>(data_.data() + end_, data_.size() - end_)
+                               : prepare(n);
+    return room.first(std::min(room.size(), n));
+  }
+
+  /// Capacity held, for memory accounting and tests.
+  std::size_t capacity() const { return data_.size(); }
+
  private:
+  /// Below this much free space a read grows the buffer rather than read a few bytes at a time.
+  static constexpr std::size_t kMinRead = 4096;
+
   std::vector<char> data_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

@@ -83,7 +83,7 @@ void Connection::on_ready(bool readable, bool writable) {
 }
 
 void Connection::read_input() {
-  auto room = input_.prepare(limits_.read_chunk).first(limits_.read_chunk);
+  auto room = input_.prepare_up_to(limits_.read_chunk);
   IoResult result = transport_->read(room);
   switch (result.status) {
     case IoStatus::kWouldBlock:

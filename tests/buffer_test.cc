@@ -98,6 +98,39 @@ TEST(Buffer, PrepareGivesAtLeastTheRoomAskedFor) {
   }
 }
 
+// A read of up to 64 KiB with a few bytes already held (a slow client's partial request) must
+// not double the buffer; only a nearly full buffer grows.
+TEST(Buffer, PrepareUpToKeepsTheCapacityForAFewHeldBytes) {
+  constexpr std::size_t kChunk = 64 * 1024;
+  struct Case {
+    std::size_t held, consumed_first;  // bytes held after a full read, of which consumed
+    std::size_t capacity_after;        // capacity once a read of up to kChunk is prepared
+    std::size_t room_at_least;
+  };
+  const Case cases[] = {
+      {1, 0, kChunk, kChunk - 1},                // one pending byte: no growth
+      {kChunk, kChunk - 1, kChunk, kChunk - 1},  // consumed all but one: slides, no growth
+      {kChunk - 100, 0, 2 * kChunk, kChunk},     // nearly full: grows, as prepare would
+      {kChunk / 2, 0, kChunk, kChunk / 2},       // half full: reads into the other half
+      {kChunk, 0, 2 * kChunk, kChunk},           // full: grows
+  };
+  for (const Case& c : cases) {
+    Buffer buffer;
+    buffer.prepare(kChunk);
+    buffer.commit(c.held);
+    buffer.consume(c.consumed_first);
+    const std::string before(buffer.readable());
+    auto room = buffer.prepare_up_to(kChunk);
+    EXPECT_EQ(buffer.capacity(), c.capacity_after) << c.held << "/" << c.consumed_first;
+    EXPECT_GE(room.size(), c.room_at_least) << c.held << "/" << c.consumed_first;
+    EXPECT_LE(room.size(), kChunk);
+    EXPECT_EQ(buffer.readable(), before) << "held bytes survive";
+    EXPECT_EQ(room.data(), buffer.readable().data() + buffer.size()) << "room is at the tail";
+  }
+  Buffer empty;
+  EXPECT_EQ(empty.prepare_up_to(kChunk).size(), kChunk) << "an empty buffer gets a whole chunk";
+}
+
 TEST(Buffer, PrepareThenCommitPartOfIt) {
   Buffer buffer;
   buffer.append("head:");
