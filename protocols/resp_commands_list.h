@@ -1,10 +1,10 @@
 #pragma once
 
 // Internal to the resp list command files (and the blocking list commands, which serve a
-// waiting client with the same operations): what several list commands share. Every function
-// runs under a write Access the caller holds (so on its thread), writes to `out` only what its
-// comment says, and leaves the store as it was when an allocation throws (bad_alloc reaches
-// execute_command, which replies -OOM instead).
+// waiting client with the same operations): what several list commands share. The functions
+// that change lists run under a write Access the caller holds (so on the caller's thread) and
+// leave the store as it was when an allocation throws (bad_alloc reaches execute_command, which
+// replies -OOM instead); every function writes to `out` only what its comment says.
 
 #include <algorithm>
 #include <cstddef>
