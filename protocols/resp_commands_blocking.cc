@@ -207,6 +207,11 @@ void cmd_blmpop(CommandContext& ctx) {
 
 // CLIENT UNBLOCK id [TIMEOUT|ERROR]: the blocked client gets the timeout's reply or an error.
 void cmd_client_unblock(CommandContext& ctx) {
+  if (ctx.args.size() > 4) {  // Redis checks the count before anything else, in these words
+    return resp::error(ctx.out,
+                       "ERR unknown subcommand or wrong number of arguments for "
+                       "'UNBLOCK'. Try CLIENT HELP.");
+  }
   std::optional<std::int64_t> id = integer_arg(ctx, ctx.args[2]);
   if (!id) return;
   bool as_error = false;
@@ -216,8 +221,6 @@ void cmd_client_unblock(CommandContext& ctx) {
     } else if (!equals_ignore_case(ctx.args[3], "timeout")) {
       return resp::error(ctx.out, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     }
-  } else if (ctx.args.size() > 4) {
-    return resp::error(ctx.out, kSyntaxError);
   }
   auto access = ctx.keyspace.write();
   ClientRegistry& clients = access.clients();
