@@ -23,6 +23,7 @@ if [[ "${1:-}" == "--test" ]]; then
     curl wrk              # HTTP clients of tests/integration/http.sh
     clang libclang-rt-14-dev  # libFuzzer and sanitizers for tests/fuzz/run.sh
     redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
+    python3-redis         # redis-py: tests/integration/blocking.py (BLPOP from threads, pub/sub)
     tcl                   # tclsh: Redis's own test suite, tests/redis-suite/run.sh
     jq                    # tests/integration/loadtest.sh reads srv-loadtest --json
     libxml2-utils         # xmllint: the report test checks the SVGs

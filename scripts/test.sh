@@ -41,6 +41,9 @@ tsan_reports=$(mktemp -d)
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$tsan_reports/tsan" \
   ctest --test-dir build-tsan -R 'ConformanceTest\..*/(thread|threadpool)_' --output-on-failure \
   -j"$jobs"
+# Blocking lists and pub/sub: handlers on several threads serving and waking each other.
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$tsan_reports/tsan" \
+  tests/integration/blocking.sh build-tsan/bin/srv thread threadpool
 if compgen -G "$tsan_reports/tsan*" >/dev/null; then
   cat "$tsan_reports"/tsan*
   echo "ThreadSanitizer reported the races above" >&2
@@ -48,10 +51,11 @@ if compgen -G "$tsan_reports/tsan*" >/dev/null; then
 fi
 rm -rf "$tsan_reports"
 
-step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, openssl, srv-loadtest)"
+step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, redis-py, openssl, srv-loadtest)"
 tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
+tests/integration/blocking.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 

@@ -174,7 +174,7 @@ stop_srv() {
 # clean_log: the server's log ($SRV_LOG, every process of it) reports no error, crash or
 # sanitizer finding.
 clean_log() {
-  if grep -E '\[error\]|\[critical\]|AddressSanitizer|runtime error:|LeakSanitizer|killed by signal' \
+  if grep -E '\[error\]|\[critical\]|AddressSanitizer|ThreadSanitizer|runtime error:|LeakSanitizer|killed by signal' \
     "$SRV_LOG" >"$WORK/log-problems"; then
     head -n 10 "$WORK/log-problems" | diag
     return 1
