@@ -30,6 +30,8 @@ if [[ "${1:-}" == "--test" ]]; then
                           # tests/integration/loadtest.sh: certificates for its TLS runs
     nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls;
                               # redis-server: the reference RespReference compares replies with
+    python3-redis         # the job queue example (examples/jobqueue/), which
+                          # tests/integration/jobqueue.sh runs under every strategy
   )
 fi
 

@@ -52,6 +52,7 @@ step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmar
 tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
+tests/integration/jobqueue.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
