@@ -8,6 +8,7 @@
 // client that disconnects is removed from the queues under the lock first.
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -23,7 +24,10 @@
 namespace srv::resp_impl {
 namespace {
 
-// Redis's getTimeoutFromObjectOrReply in seconds: a long double, rounded up to milliseconds.
+// Redis's getTimeoutFromObjectOrReply in seconds, quirks included: a long double (strtold: hex
+// and "inf" too) rounded up to milliseconds and converted as x86 converts, so a value past
+// int64 (inf, 1e400) becomes INT64_MIN, "negative"; -0.0001 rounds to 0, "for ever"; and a
+// deadline past int64 milliseconds since the epoch is "out of range".
 std::optional<std::int64_t> timeout_ms_arg(CommandContext& ctx, std::string_view text) {
   const std::string copy(text);
   char* end = nullptr;
@@ -35,16 +39,25 @@ std::optional<std::int64_t> timeout_ms_arg(CommandContext& ctx, std::string_view
     resp::error(ctx.out, "ERR timeout is not a float or out of range");
     return std::nullopt;
   }
-  long double ms = seconds * 1000.0L;
-  if (ms > static_cast<long double>(std::numeric_limits<std::int64_t>::max())) {
-    resp::error(ctx.out, "ERR timeout is out of range");
-    return std::nullopt;
-  }
-  if (ms < 0) {
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  const long double ms = std::ceil(seconds * 1000.0L);
+  const std::int64_t timeout =
+      ms >= static_cast<long double>(kMax) || ms < static_cast<long double>(kMin)
+          ? kMin
+          : static_cast<std::int64_t>(ms);
+  if (timeout < 0) {
     resp::error(ctx.out, "ERR timeout is negative");
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(std::ceil(ms));
+  using namespace std::chrono;
+  const std::int64_t now_ms =
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  if (timeout > kMax - now_ms) {
+    resp::error(ctx.out, "ERR timeout is out of range");
+    return std::nullopt;
+  }
+  return timeout;
 }
 
 // An upper bound of the reply a waiting client gets for `op` on `list`, so its mailbox can be
@@ -99,8 +112,11 @@ void block_on(CommandContext& ctx, Keyspace::Access& access, std::span<const std
   session.enrolled = true;
   clients.block(session.client_id, keys, op, destination);
   session.blocked = true;
-  session.block_deadline = timeout_ms == 0 ? Clock::time_point::max()
-                                           : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Clock counts nanoseconds: beyond about a century a timeout is as good as none.
+  constexpr std::int64_t kCenturyMs = 100LL * 365 * 24 * 3600 * 1000;
+  session.block_deadline = timeout_ms == 0 || timeout_ms > kCenturyMs
+                               ? Clock::time_point::max()
+                               : Clock::now() + std::chrono::milliseconds(timeout_ms);
 }
 
 // BLPOP/BRPOP key [key ...] timeout.
@@ -217,7 +233,9 @@ void cmd_client_unblock(CommandContext& ctx) {
       return resp::error(ctx.out, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     }
   } else if (ctx.args.size() > 4) {
-    return resp::error(ctx.out, kSyntaxError);
+    return resp::error(ctx.out,
+                       "ERR unknown subcommand or wrong number of arguments for "
+                       "'UNBLOCK'. Try CLIENT HELP.");
   }
   auto access = ctx.keyspace.write();
   ClientRegistry& clients = access.clients();
