@@ -23,13 +23,18 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("JOBQ_PORT", "6379")))
     parser.add_argument("--password", default=os.environ.get("JOBQ_PASSWORD"),
                         help="AUTH password (default: $JOBQ_PASSWORD)")
+    parser.add_argument("--tls-ca", default=os.environ.get("JOBQ_TLS_CA"),
+                        help="connect with TLS, verifying the server against this CA file "
+                             "(default: $JOBQ_TLS_CA; none: plain TCP, the password in clear)")
     parser.add_argument("--queue", default="jq", help="prefix of every key (default: jq)")
 
 
 def connect(args: argparse.Namespace) -> redis.Redis:
     """A client that AUTHs on every connection it opens; decode_responses: str, not bytes."""
+    tls = {"ssl": True, "ssl_ca_certs": args.tls_ca, "ssl_check_hostname": True} \
+        if args.tls_ca else {}
     return redis.Redis(host=args.host, port=args.port, password=args.password,
-                       decode_responses=True, socket_connect_timeout=5)
+                       decode_responses=True, socket_connect_timeout=5, **tls)
 
 
 class Keys:

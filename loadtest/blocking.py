@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""Blocking lists and pub/sub under every strategy, beside redis-server, in one run:
+
+  wakeup   one process LPUSHes, another is parked in BLPOP on the same key: the time from just
+           before the LPUSH is sent to the BLPOP reply read (the pushed value is the send time,
+           CLOCK_MONOTONIC, which both processes share); p50/p99 over --rounds round trips.
+           Before each LPUSH the pusher polls INFO clients until the waiter is really blocked, so
+           every round measures a wake-up, never an immediate pop. Also a PING round trip.
+  fanout   N subscribers SUBSCRIBE one channel (N from --fanout), one publisher PUBLISHes
+           --deliveries / N messages with 64 in flight; delivered messages per second (from the
+           first PUBLISH to the last byte at the last subscriber) and the server's CPU per
+           delivered message. Every byte is counted and every PUBLISH reply checked.
+  parked   --parked clients parked in BLPOP: the server's CPU over --seconds of quiet, then the
+           time one LPUSH of that many elements takes to wake them all.
+
+  loadtest/blocking.py [--srv build/bin/srv] [--targets fork,...,libevent,redis-server]
+                       [--phases wakeup,fanout,parked] [--rounds 2000] [--fanout 100,1000]
+                       [--deliveries 2000000] [--parked 1000] [--seconds 5] [--no-pin]
+                       [--json FILE]
+
+Every measurement gets a fresh server on a free loopback port. prefork and threadpool get a
+worker for every connection of the measurement (--workers/--threads N + 8), every srv
+--max-connections N + 16; a point srv refuses (--check-config exits 2: select past FD_SETSIZE)
+is skipped with srv's reason. With 2+ CPUs the server is pinned to CPU 0 and the clients to
+CPU 1. Every wait is bounded (--limit seconds per measurement). CPU comes from /proc (every
+process of the server's process group, clock ticks)."""
+
+import argparse
+import array
+import json
+import os
+import re
+import resource
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from parked import group_cpu_ticks
+
+kTicksPerSecond = os.sysconf("SC_CLK_TCK")
+kWindow = 64  # PUBLISHes in flight
+kPayload = b"p" * 16
+kChannel = b"fanout"
+
+
+class RespError(Exception):
+    pass
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        arg = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(out)
+
+
+class Conn:
+    """A blocking RESP2 connection with its own read buffer."""
+
+    def __init__(self, port, timeout):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def send(self, *args):
+        self.sock.sendall(encode(*args))
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise RespError("the server closed the connection")
+        self.buf += chunk
+
+    def _line(self):
+        while (end := self.buf.find(b"\r\n")) < 0:
+            self._fill()
+        line, self.buf = self.buf[:end], self.buf[end + 2:]
+        return line
+
+    def reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            raise RespError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self.buf) < size + 2:
+                self._fill()
+            data, self.buf = self.buf[:size], self.buf[size + 2:]
+            return data
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self.reply() for _ in range(count)]
+        raise RespError(f"unexpected reply line {line[:40]!r}")
+
+    def call(self, *args):
+        self.send(*args)
+        return self.reply()
+
+    def close(self):
+        self.sock.close()
+
+
+def blocked_clients(conn):
+    info = conn.call("INFO", "clients").decode()
+    return int(re.search(r"blocked_clients:(\d+)", info).group(1))
+
+
+def group_pss_kib(pgid):
+    """Proportional set size of every process in group `pgid`: shared pages (the keyspace, the
+    code of forked children) split between their sharers rather than counted in each."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:
+                    continue
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += int(re.search(r"^Pss:\s+(\d+)", f.read(), re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
+def wait_until(predicate, limit, what):
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.001)
+
+
+def percentile(sorted_values, fraction):
+    """Nearest rank."""
+    index = max(0, min(len(sorted_values) - 1, int(round(fraction * len(sorted_values))) - 1))
+    return sorted_values[index]
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pin_to(cpu):
+    return (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+
+
+class Server:
+    """srv under one strategy, or redis-server, in its own process group."""
+
+    def __init__(self, args, target, connections):
+        self.target = target
+        self.log = tempfile.NamedTemporaryFile(prefix=f"blocking-{target}-", suffix=".log")
+        if target == "redis-server":
+            self.port = free_port()
+            command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no", "--maxclients",
+                       str(connections + 100)]
+        else:
+            command = [args.srv] + srv_arguments(target, connections)
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True,
+                                        preexec_fn=pin_to(args.server_cpu))
+        try:
+            self._wait_listening(target)
+        except Exception:
+            self.stop()
+            raise
+
+    def _wait_listening(self, target):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{target} exited: {open(self.log.name).read()[-500:]}")
+            if target == "redis-server":
+                try:
+                    Conn(self.port, 1).close()
+                    return
+                except OSError:
+                    pass
+            else:
+                match = re.search(r"listening on 127\.0\.0\.1:(\d+)", open(self.log.name).read())
+                if match:
+                    self.port = int(match.group(1))
+                    return
+            time.sleep(0.02)
+        raise RuntimeError(f"{target} did not start listening within 10 s")
+
+    def cpu_ticks(self):
+        return group_cpu_ticks(self.process.pid)
+
+    def stop(self):
+        try:
+            os.killpg(self.process.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+def srv_arguments(strategy, connections):
+    sized = {"prefork": ["--workers", str(connections + 8)],
+             "threadpool": ["--threads", str(connections + 8)]}.get(strategy, [])
+    return (["--strategy", strategy, "--protocol", "resp", "--listen", "127.0.0.1:0",
+             "--max-connections", str(connections + 16)] + sized)
+
+
+def refusal(args, target, connections):
+    """srv's reason for refusing this size (its --check-config message), or None."""
+    if target == "redis-server":
+        return None
+    check = subprocess.run([args.srv, "--check-config"] + srv_arguments(target, connections),
+                           capture_output=True, text=True, timeout=10)
+    return check.stderr.strip().splitlines()[-1] if check.returncode != 0 else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def blpop_loop(port, rounds, key, out_fd, client_cpu):
+    """The waiter (a forked child): BLPOP `rounds` times; writes each latency (ns) to out_fd."""
+    if client_cpu is not None:
+        os.sched_setaffinity(0, {client_cpu})
+    latencies = array.array("q")
+    conn = Conn(port, 10)
+    for _ in range(rounds):
+        conn.send("BLPOP", key, "0")
+        _, value = conn.reply()
+        latencies.append(time.monotonic_ns() - int(value))
+    with os.fdopen(out_fd, "wb") as out:
+        out.write(latencies.tobytes())
+
+
+def measure_wakeup(args, server):
+    key, warmup = "wakeup", 100
+    rounds = args.rounds + warmup
+    read_fd, write_fd = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read_fd)
+        try:
+            blpop_loop(server.port, rounds, key, write_fd, args.client_cpu)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    try:
+        pusher = Conn(server.port, 10)
+        deadline = time.monotonic() + args.limit
+        for _ in range(rounds):
+            while blocked_clients(pusher) < 1:  # the waiter is parked: this LPUSH will wake it
+                if time.monotonic() > deadline:
+                    raise RuntimeError("wakeup: the waiter is not blocked")
+            pusher.call("LPUSH", key, time.monotonic_ns())
+        with os.fdopen(read_fd, "rb") as source:
+            latencies = array.array("q", source.read())
+        pings = []
+        for _ in range(args.rounds):
+            start = time.monotonic_ns()
+            pusher.call("PING")
+            pings.append(time.monotonic_ns() - start)
+    finally:
+        os.waitpid(child, 0)
+    if len(latencies) != rounds:
+        raise RuntimeError(f"wakeup: the waiter saw {len(latencies)} of {rounds} wake-ups")
+    wakes = sorted(latencies[warmup:])
+    pings.sort()
+    return {"rounds": args.rounds, "p50_us": percentile(wakes, 0.5) / 1000,
+            "p99_us": percentile(wakes, 0.99) / 1000, "max_us": wakes[-1] / 1000,
+            "ping_p50_us": percentile(pings, 0.5) / 1000}
+
+
+def subscribe_all(server, subscribers):
+    conns = [Conn(server.port, 10) for _ in range(subscribers)]
+    for conn in conns:
+        conn.send("SUBSCRIBE", kChannel)
+    for conn in conns:
+        if conn.reply() != [b"subscribe", kChannel, 1]:
+            raise RuntimeError("fanout: SUBSCRIBE was not confirmed")
+        conn.sock.setblocking(False)
+    return conns
+
+
+def pump(publisher, subs, messages, expected_reply, frame, deadline):
+    """Publishes `messages` with kWindow in flight and reads every subscriber until each has
+    its `messages` frames. Returns (bytes received per subscriber, publisher reply bytes)."""
+    selector = selectors.DefaultSelector()
+    received = {}
+    for conn in subs:
+        selector.register(conn.sock, selectors.EVENT_READ)
+        received[conn.sock] = 0
+    publisher.sock.setblocking(False)
+    selector.register(publisher.sock, selectors.EVENT_READ)
+    request = encode("PUBLISH", kChannel, kPayload)
+    want, sent, replies, reply_bytes = len(frame) * messages, 0, b"", len(expected_reply)
+    done = 0
+    while (done < len(subs) or len(replies) < reply_bytes * messages) and \
+            time.monotonic() < deadline:
+        in_flight = sent - len(replies) // reply_bytes
+        if sent < messages and in_flight < kWindow:
+            batch = min(kWindow - in_flight, messages - sent)
+            publisher.sock.setblocking(True)
+            publisher.sock.sendall(request * batch)
+            publisher.sock.setblocking(False)
+            sent += batch
+        for key, _ in selector.select(timeout=0.1):
+            chunk = key.fileobj.recv(262144)
+            if not chunk:
+                raise RuntimeError("fanout: the server closed a connection")
+            if key.fileobj is publisher.sock:
+                replies += chunk
+                continue
+            received[key.fileobj] += len(chunk)
+            if received[key.fileobj] == want:
+                done += 1
+    if replies != expected_reply * messages:
+        raise RuntimeError(f"fanout: PUBLISH replies {replies[:60]!r}... are not "
+                           f"{messages} x {expected_reply!r}")
+    return received
+
+
+def measure_fanout(args, server, subscribers):
+    messages = max(1, args.deliveries // subscribers)
+    subs = subscribe_all(server, subscribers)
+    publisher = Conn(server.port, 10)
+    wait_until(lambda: publisher.call("PUBSUB", "NUMSUB", kChannel)[1] == subscribers, 30,
+               "every subscription")
+    frame = encode("message", kChannel, kPayload)  # what each subscriber gets, per message
+    expected_reply = b":%d\r\n" % subscribers
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    ticks_before, start = server.cpu_ticks(), time.monotonic()
+    received = pump(publisher, subs, messages, expected_reply, frame, start + args.limit)
+    elapsed = time.monotonic() - start
+    ticks = server.cpu_ticks() - ticks_before
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    for conn in subs + [publisher]:
+        conn.close()
+    short = [n for n in received.values() if n != len(frame) * messages]
+    if short:
+        raise RuntimeError(f"fanout: {len(short)} subscribers short after {args.limit} s")
+    delivered = messages * subscribers
+    client_cpu = (usage.ru_utime + usage.ru_stime - usage_before.ru_utime -
+                  usage_before.ru_stime)
+    return {"subscribers": subscribers, "messages": messages, "delivered": delivered,
+            "seconds": elapsed, "per_second": delivered / elapsed,
+            "server_cpu_us_per_delivery": ticks / kTicksPerSecond * 1e6 / delivered,
+            "server_cpu_percent": ticks / kTicksPerSecond / elapsed * 100,
+            "client_cpu_percent": client_cpu / elapsed * 100}
+
+
+def measure_parked(args, server):
+    clients = [Conn(server.port, 10) for _ in range(args.parked)]
+    try:
+        for conn in clients:
+            conn.send("BLPOP", "parked", "0")
+        control = Conn(server.port, 10)
+        wait_until(lambda: blocked_clients(control) == args.parked, 30, "every client parked")
+        time.sleep(1)  # let the start-up settle
+        before = server.cpu_ticks()
+        time.sleep(args.seconds)
+        ticks = server.cpu_ticks() - before
+        pss_mib = group_pss_kib(server.process.pid) / 1024
+        start = time.monotonic()
+        control.call("LPUSH", "parked", *range(args.parked))
+        for conn in clients:
+            if conn.reply()[0] != b"parked":
+                raise RuntimeError("parked: a wrong BLPOP reply")
+        wake_ms = (time.monotonic() - start) * 1000
+        return {"clients": args.parked, "seconds": args.seconds, "cpu_ticks": ticks,
+                "ticks_per_second": kTicksPerSecond, "pss_mib": pss_mib, "wake_all_ms": wake_ms}
+    finally:
+        for conn in clients:
+            conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def run_point(args, target, phase, size):
+    """One measurement on a fresh server: a dict, or {"skipped": reason}."""
+    connections = {"wakeup": 2, "fanout": size, "parked": args.parked}[phase] + 2
+    reason = refusal(args, target, connections)
+    if reason:
+        return {"skipped": reason}
+    server = Server(args, target, connections)
+    try:
+        if phase == "wakeup":
+            return measure_wakeup(args, server)
+        if phase == "fanout":
+            return measure_fanout(args, server, size)
+        return measure_parked(args, server)
+    finally:
+        server.stop()
+
+
+def describe(phase, r):
+    if "skipped" in r:
+        return f"skipped: {r['skipped']}"
+    if phase == "wakeup":
+        return (f"LPUSH -> BLPOP reply p50 {r['p50_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
+                f"max {r['max_us']:.0f} us over {r['rounds']} (PING p50 {r['ping_p50_us']:.0f} us)")
+    if phase == "fanout":
+        return (f"{r['subscribers']} subscribers: {r['per_second'] / 1000:.0f}k deliveries/s "
+                f"({r['delivered']} in {r['seconds']:.2f} s), server "
+                f"{r['server_cpu_us_per_delivery']:.2f} us CPU per delivery "
+                f"({r['server_cpu_percent']:.0f}% busy), client {r['client_cpu_percent']:.0f}%")
+    return (f"{r['clients']} parked: {r['cpu_ticks']} CPU ticks in {r['seconds']} s "
+            f"({r['ticks_per_second']}/s), PSS {r['pss_mib']:.0f} MiB; one LPUSH woke all in "
+            f"{r['wake_all_ms']:.0f} ms")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def markdown(results, fanout_sizes):
+    header = ["server", "wake-up p50 / p99", "PING p50"]
+    header += [f"PUBLISH to {n}: deliveries/s (CPU per delivery)" for n in fanout_sizes]
+    header += ["CPU of 1000 parked BLPOP over 5 s"]
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    for target, phases in results.items():
+        row = [f"`{target}`"]
+        w = phases.get("wakeup", {})
+        row += ([f"{w['p50_us']:.0f} / {w['p99_us']:.0f} µs", f"{w['ping_p50_us']:.0f} µs"]
+                if "p50_us" in w else ["skipped", ""])
+        for n in fanout_sizes:
+            f = phases.get(f"fanout{n}", {})
+            row.append(f"{f['per_second'] / 1000:.0f}k ({f['server_cpu_us_per_delivery']:.2f} µs)"
+                       if "per_second" in f else "skipped")
+        p = phases.get("parked", {})
+        row.append(f"{p['cpu_ticks']} ticks" if "cpu_ticks" in p else "skipped")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--srv", default="build/bin/srv")
+    parser.add_argument("--targets", default="fork,prefork,thread,threadpool,select,poll,epoll,"
+                                             "libevent,redis-server")
+    parser.add_argument("--phases", default="wakeup,fanout,parked")
+    parser.add_argument("--rounds", type=int, default=2000)
+    parser.add_argument("--fanout", default="100,1000")
+    parser.add_argument("--deliveries", type=int, default=2000000)
+    parser.add_argument("--parked", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--limit", type=float, default=60, help="seconds per measurement")
+    parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--json", help="write every figure here")
+    args = parser.parse_args()
+    pin = not args.no_pin and os.cpu_count() >= 2
+    args.server_cpu, args.client_cpu = (0, 1) if pin else (None, None)
+    if args.client_cpu is not None:
+        os.sched_setaffinity(0, {args.client_cpu})
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    fanout_sizes = [int(n) for n in args.fanout.split(",") if n]
+    phases = args.phases.split(",")
+    points = ([("wakeup", 0)] if "wakeup" in phases else []) + \
+        [("fanout", n) for n in fanout_sizes if "fanout" in phases] + \
+        ([("parked", 0)] if "parked" in phases else [])
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
+          f"{'server on CPU 0, clients on CPU 1' if pin else 'not pinned'}, load average "
+          f"{loadavg()}", flush=True)
+    results, failed = {}, False
+    for target in args.targets.split(","):
+        results[target] = {}
+        for phase, size in points:
+            name = phase + (str(size) if size else "")
+            try:
+                result = run_point(args, target, phase, size)
+            except (RuntimeError, RespError, OSError, subprocess.SubprocessError) as e:
+                result, failed = {"failed": str(e)}, True
+                print(f"{target}: {name}: FAILED: {e}", flush=True)
+            else:
+                print(f"{target}: {name}: {describe(phase, result)}", flush=True)
+            results[target][name] = result
+    print(f"# load average at the end {loadavg()}\n")
+    print(markdown(results, fanout_sizes))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump({"command": " ".join(sys.argv), "results": results}, out, indent=2)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
