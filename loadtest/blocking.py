@@ -7,15 +7,17 @@
            Before each LPUSH the pusher polls INFO clients until the waiter is really blocked, so
            every round measures a wake-up, never an immediate pop. Also a PING round trip.
   fanout   N subscribers SUBSCRIBE one channel (N from --fanout), one publisher PUBLISHes
-           --deliveries / N messages with 64 in flight; delivered messages per second (from the
-           first PUBLISH to the last byte at the last subscriber) and the server's CPU per
-           delivered message. Every byte is counted and every PUBLISH reply checked.
+           --deliveries / N messages with 64 in flight (or fewer: it stops publishing after
+           --publish-seconds); delivered messages per second (from the first PUBLISH to the
+           last byte at the last subscriber) and the server's CPU per delivered message. Every
+           byte is counted and every PUBLISH reply checked.
   parked   --parked clients parked in BLPOP: the server's CPU over --seconds of quiet, then the
            time one LPUSH of that many elements takes to wake them all.
 
   loadtest/blocking.py [--srv build/bin/srv] [--targets fork,...,libevent,redis-server]
                        [--phases wakeup,fanout,parked] [--rounds 2000] [--fanout 100,1000]
-                       [--deliveries 2000000] [--parked 1000] [--seconds 5] [--no-pin]
+                       [--deliveries 2000000] [--publish-seconds 5] [--parked 1000]
+                       [--seconds 5] [--no-pin]
                        [--json FILE]
 
 Every measurement gets a fresh server on a free loopback port. prefork and threadpool get a
@@ -296,9 +298,10 @@ def subscribe_all(server, subscribers):
     return conns
 
 
-def pump(publisher, subs, messages, expected_reply, frame, deadline):
-    """Publishes `messages` with kWindow in flight and reads every subscriber until each has
-    its `messages` frames. Returns (bytes received per subscriber, publisher reply bytes)."""
+def pump(publisher, subs, messages, expected_reply, frame, stop_publishing, deadline):
+    """Publishes up to `messages` with kWindow in flight, stopping early at `stop_publishing`,
+    and reads every subscriber until each has every message published (or `deadline`).
+    Returns (messages published, bytes received per subscriber)."""
     selector = selectors.DefaultSelector()
     received = {}
     for conn in subs:
@@ -307,12 +310,13 @@ def pump(publisher, subs, messages, expected_reply, frame, deadline):
     publisher.sock.setblocking(False)
     selector.register(publisher.sock, selectors.EVENT_READ)
     request = encode("PUBLISH", kChannel, kPayload)
-    want, sent, replies, reply_bytes = len(frame) * messages, 0, b"", len(expected_reply)
-    done = 0
-    while (done < len(subs) or len(replies) < reply_bytes * messages) and \
-            time.monotonic() < deadline:
-        in_flight = sent - len(replies) // reply_bytes
-        if sent < messages and in_flight < kWindow:
+    sent, replies, total = 0, b"", 0
+    while (sent < messages and time.monotonic() < stop_publishing) or \
+            len(replies) < len(expected_reply) * sent or total < len(frame) * sent * len(subs):
+        if time.monotonic() > deadline:
+            break
+        in_flight = sent - len(replies) // len(expected_reply)
+        if sent < messages and in_flight < kWindow and time.monotonic() < stop_publishing:
             batch = min(kWindow - in_flight, messages - sent)
             publisher.sock.setblocking(True)
             publisher.sock.sendall(request * batch)
@@ -324,14 +328,13 @@ def pump(publisher, subs, messages, expected_reply, frame, deadline):
                 raise RuntimeError("fanout: the server closed a connection")
             if key.fileobj is publisher.sock:
                 replies += chunk
-                continue
-            received[key.fileobj] += len(chunk)
-            if received[key.fileobj] == want:
-                done += 1
-    if replies != expected_reply * messages:
+            else:
+                received[key.fileobj] += len(chunk)
+                total += len(chunk)
+    if replies != expected_reply * sent:
         raise RuntimeError(f"fanout: PUBLISH replies {replies[:60]!r}... are not "
-                           f"{messages} x {expected_reply!r}")
-    return received
+                           f"{sent} x {expected_reply!r}")
+    return sent, received
 
 
 def measure_fanout(args, server, subscribers):
@@ -344,19 +347,20 @@ def measure_fanout(args, server, subscribers):
     expected_reply = b":%d\r\n" % subscribers
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     ticks_before, start = server.cpu_ticks(), time.monotonic()
-    received = pump(publisher, subs, messages, expected_reply, frame, start + args.limit)
+    sent, received = pump(publisher, subs, messages, expected_reply, frame,
+                          start + args.publish_seconds, start + args.limit)
     elapsed = time.monotonic() - start
     ticks = server.cpu_ticks() - ticks_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
     for conn in subs + [publisher]:
         conn.close()
-    short = [n for n in received.values() if n != len(frame) * messages]
+    short = [n for n in received.values() if n != len(frame) * sent]
     if short:
         raise RuntimeError(f"fanout: {len(short)} subscribers short after {args.limit} s")
-    delivered = messages * subscribers
+    delivered = sent * subscribers
     client_cpu = (usage.ru_utime + usage.ru_stime - usage_before.ru_utime -
                   usage_before.ru_stime)
-    return {"subscribers": subscribers, "messages": messages, "delivered": delivered,
+    return {"subscribers": subscribers, "messages": sent, "delivered": delivered,
             "seconds": elapsed, "per_second": delivered / elapsed,
             "server_cpu_us_per_delivery": ticks / kTicksPerSecond * 1e6 / delivered,
             "server_cpu_percent": ticks / kTicksPerSecond / elapsed * 100,
@@ -430,22 +434,30 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def cell(result, text):
+    """A table cell: `text(result)` if it was measured, else why not."""
+    if result is None:
+        return "not run"
+    if "skipped" in result:
+        return "skipped (FD_SETSIZE)" if "FD_SETSIZE" in result["skipped"] else "skipped"
+    if "failed" in result:
+        return "FAILED"
+    return text(result)
+
+
 def markdown(results, fanout_sizes):
     header = ["server", "wake-up p50 / p99", "PING p50"]
     header += [f"PUBLISH to {n}: deliveries/s (CPU per delivery)" for n in fanout_sizes]
-    header += ["CPU of 1000 parked BLPOP over 5 s"]
+    header += ["parked BLPOP: CPU ticks over the window"]
     lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
     for target, phases in results.items():
-        row = [f"`{target}`"]
-        w = phases.get("wakeup", {})
-        row += ([f"{w['p50_us']:.0f} / {w['p99_us']:.0f} µs", f"{w['ping_p50_us']:.0f} µs"]
-                if "p50_us" in w else ["skipped", ""])
+        w = phases.get("wakeup")
+        row = [f"`{target}`", cell(w, lambda r: f"{r['p50_us']:.0f} / {r['p99_us']:.0f} µs"),
+               cell(w, lambda r: f"{r['ping_p50_us']:.0f} µs")]
         for n in fanout_sizes:
-            f = phases.get(f"fanout{n}", {})
-            row.append(f"{f['per_second'] / 1000:.0f}k ({f['server_cpu_us_per_delivery']:.2f} µs)"
-                       if "per_second" in f else "skipped")
-        p = phases.get("parked", {})
-        row.append(f"{p['cpu_ticks']} ticks" if "cpu_ticks" in p else "skipped")
+            row.append(cell(phases.get(f"fanout{n}"), lambda r: f"{r['per_second'] / 1000:.0f}k "
+                            f"({r['server_cpu_us_per_delivery']:.2f} µs)"))
+        row.append(cell(phases.get("parked"), lambda r: f"{r['cpu_ticks']} in {r['seconds']:g} s"))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -461,6 +473,9 @@ def main():
     parser.add_argument("--deliveries", type=int, default=2000000)
     parser.add_argument("--parked", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--publish-seconds", type=float, default=5,
+                        help="fanout: stop publishing after this long, even short of "
+                             "--deliveries (then wait for those published to arrive)")
     parser.add_argument("--limit", type=float, default=60, help="seconds per measurement")
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--json", help="write every figure here")
