@@ -29,6 +29,12 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queue", default="jq", help="prefix of every key (default: jq)")
 
 
+def start(parser: argparse.ArgumentParser):
+    """Parses the command line; returns (args, the queue's Keys, a client)."""
+    args = parser.parse_args()
+    return args, Keys(args.queue), connect(args)
+
+
 def connect(args: argparse.Namespace) -> redis.Redis:
     """A client that AUTHs on every connection it opens; decode_responses: str, not bytes."""
     tls = {"ssl": True, "ssl_ca_certs": args.tls_ca, "ssl_check_hostname": True} \

@@ -94,9 +94,7 @@ def main():
                         help="seconds between looks for dead workers")
     parser.add_argument("--timeout", type=float, default=600,
                         help="give up after this many seconds")
-    args = parser.parse_args()
-    keys = jobq.Keys(args.queue)
-    client = jobq.connect(args)
+    args, keys, client = jobq.start(parser)
     started = time.monotonic()
 
     enqueue(client, keys, args.tasks, args.work_ms)

@@ -75,9 +75,7 @@ def main():
                              "this long, the worker counts as dead (default 3000)")
     parser.add_argument("--poll", type=float, default=1.0,
                         help="BLMOVE timeout, seconds: how late a stop may be noticed")
-    args = parser.parse_args()
-    keys = jobq.Keys(args.queue)
-    client = jobq.connect(args)
+    args, keys, client = jobq.start(parser)
     stop = threading.Event()
 
     # Subscribe first and wait for the confirmation, so a stop sent after we registered
