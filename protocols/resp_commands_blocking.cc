@@ -211,12 +211,7 @@ void cmd_blmpop(CommandContext& ctx) {
   std::optional<MultiPopArgs> args = multi_pop_args(ctx, 2);
   if (!args) return;
   auto access = ctx.keyspace.write();
-  for (std::string_view key : args->keys) {
-    Value* value = access.find(key);
-    if (value == nullptr) continue;
-    if (!value->is_list()) return resp::error(ctx.out, kWrongType);
-    return pop_with_key(access, key, value->list(), args->end, args->count, ctx.out);
-  }
+  if (pop_from_first_list(ctx, access, *args)) return;
   BlockedOp op{BlockedOp::Kind::kMultiPop, args->end, End::kHead, args->count};
   block_on(ctx, access, args->keys, op, *timeout);
 }

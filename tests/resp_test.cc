@@ -592,7 +592,7 @@ TEST(RespHandler, HttpRequestLinesCloseAtOnce) {
   for (const Case& c : cases) {
     for (std::size_t at = 0; at <= c.input.size(); ++at) {
       RespFactory factory(test_settings(c.requirepass));
-      auto handler = factory.create(test_context());
+      auto handler = factory.create(test::test_context());
       HandlerDriver driver = test::drive(*handler, split_in_two(c.input, at));
       EXPECT_EQ(driver.sent(), c.sent) << c.input << " split at " << at;
       EXPECT_TRUE(driver.closed_now()) << c.input << " split at " << at;
