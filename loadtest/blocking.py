@@ -25,7 +25,7 @@ worker for every connection of the measurement (--workers/--threads N + 8), ever
 --max-connections N + 16; a point srv refuses (--check-config exits 2: select past FD_SETSIZE)
 is skipped with srv's reason. With 2+ CPUs the server is pinned to CPU 0 and the clients to
 CPU 1. Every wait is bounded (--limit seconds per measurement). CPU comes from /proc (every
-process of the server's process group, clock ticks)."""
+thread of every process of the server's process group, schedstat nanoseconds)."""
 
 import argparse
 import array
@@ -118,15 +118,37 @@ def blocked_clients(conn):
     return int(re.search(r"blocked_clients:(\d+)", info).group(1))
 
 
+def group_pids(pgid):
+    """The live processes of group `pgid`."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) == pgid:  # state, ppid, pgrp
+                    yield pid
+        except OSError:
+            continue
+
+
+def group_cpu_ns(pgid):
+    """CPU time of every thread of every live process of group `pgid`, in nanoseconds
+    (schedstat: exact, where clock ticks are samples; nothing exits during a measurement)."""
+    total = 0
+    for pid in group_pids(pgid):
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+        except OSError:
+            continue
+    return total
+
+
 def group_pss_kib(pgid):
     """Proportional set size of every process in group `pgid`: shared pages (the keyspace, the
     code of forked children) split between their sharers rather than counted in each."""
     total = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in group_pids(pgid):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:
-                    continue
             with open(f"/proc/{pid}/smaps_rollup") as f:
                 total += int(re.search(r"^Pss:\s+(\d+)", f.read(), re.M).group(1))
         except (OSError, AttributeError):
@@ -205,6 +227,9 @@ class Server:
 
     def cpu_ticks(self):
         return group_cpu_ticks(self.process.pid)
+
+    def cpu_ns(self):
+        return group_cpu_ns(self.process.pid)
 
     def stop(self):
         try:
@@ -346,11 +371,11 @@ def measure_fanout(args, server, subscribers):
     frame = encode("message", kChannel, kPayload)  # what each subscriber gets, per message
     expected_reply = b":%d\r\n" % subscribers
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
-    ticks_before, start = server.cpu_ticks(), time.monotonic()
+    cpu_before, start = server.cpu_ns(), time.monotonic()
     sent, received = pump(publisher, subs, messages, expected_reply, frame,
                           start + args.publish_seconds, start + args.limit)
     elapsed = time.monotonic() - start
-    ticks = server.cpu_ticks() - ticks_before
+    cpu_ns = server.cpu_ns() - cpu_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
     for conn in subs + [publisher]:
         conn.close()
@@ -362,8 +387,8 @@ def measure_fanout(args, server, subscribers):
                   usage_before.ru_stime)
     return {"subscribers": subscribers, "messages": sent, "delivered": delivered,
             "seconds": elapsed, "per_second": delivered / elapsed,
-            "server_cpu_us_per_delivery": ticks / kTicksPerSecond * 1e6 / delivered,
-            "server_cpu_percent": ticks / kTicksPerSecond / elapsed * 100,
+            "server_cpu_us_per_delivery": cpu_ns / 1000 / delivered,
+            "server_cpu_percent": cpu_ns / 1e9 / elapsed * 100,
             "client_cpu_percent": client_cpu / elapsed * 100}
 
 
@@ -375,9 +400,9 @@ def measure_parked(args, server):
         control = Conn(server.port, 10)
         wait_until(lambda: blocked_clients(control) == args.parked, 30, "every client parked")
         time.sleep(1)  # let the start-up settle
-        before = server.cpu_ticks()
+        before, before_ns = server.cpu_ticks(), server.cpu_ns()
         time.sleep(args.seconds)
-        ticks = server.cpu_ticks() - before
+        ticks, cpu_ns = server.cpu_ticks() - before, server.cpu_ns() - before_ns
         pss_mib = group_pss_kib(server.process.pid) / 1024
         start = time.monotonic()
         control.call("LPUSH", "parked", *range(args.parked))
@@ -386,7 +411,7 @@ def measure_parked(args, server):
                 raise RuntimeError("parked: a wrong BLPOP reply")
         wake_ms = (time.monotonic() - start) * 1000
         return {"clients": args.parked, "seconds": args.seconds, "cpu_ticks": ticks,
-                "ticks_per_second": kTicksPerSecond, "pss_mib": pss_mib, "wake_all_ms": wake_ms}
+                "ticks_per_second": kTicksPerSecond, "cpu_ms": cpu_ns / 1e6, "pss_mib": pss_mib, "wake_all_ms": wake_ms}
     finally:
         for conn in clients:
             conn.close()
@@ -424,8 +449,8 @@ def describe(phase, r):
                 f"({r['delivered']} in {r['seconds']:.2f} s), server "
                 f"{r['server_cpu_us_per_delivery']:.2f} us CPU per delivery "
                 f"({r['server_cpu_percent']:.0f}% busy), client {r['client_cpu_percent']:.0f}%")
-    return (f"{r['clients']} parked: {r['cpu_ticks']} CPU ticks in {r['seconds']} s "
-            f"({r['ticks_per_second']}/s), PSS {r['pss_mib']:.0f} MiB; one LPUSH woke all in "
+    return (f"{r['clients']} parked: {r['cpu_ms']:.1f} ms of CPU ({r['cpu_ticks']} ticks) in "
+            f"{r['seconds']} s, PSS {r['pss_mib']:.0f} MiB; one LPUSH woke all in "
             f"{r['wake_all_ms']:.0f} ms")
 
 
@@ -448,7 +473,7 @@ def cell(result, text):
 def markdown(results, fanout_sizes):
     header = ["server", "wake-up p50 / p99", "PING p50"]
     header += [f"PUBLISH to {n}: deliveries/s (CPU per delivery)" for n in fanout_sizes]
-    header += ["parked BLPOP: CPU ticks over the window"]
+    header += ["parked BLPOP: CPU over the window"]
     lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
     for target, phases in results.items():
         w = phases.get("wakeup")
@@ -457,7 +482,7 @@ def markdown(results, fanout_sizes):
         for n in fanout_sizes:
             row.append(cell(phases.get(f"fanout{n}"), lambda r: f"{r['per_second'] / 1000:.0f}k "
                             f"({r['server_cpu_us_per_delivery']:.2f} µs)"))
-        row.append(cell(phases.get("parked"), lambda r: f"{r['cpu_ticks']} in {r['seconds']:g} s"))
+        row.append(cell(phases.get("parked"), lambda r: f"{r['cpu_ms']:.1f} ms in {r['seconds']:g} s"))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
