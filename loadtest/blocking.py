@@ -9,7 +9,8 @@
   fanout   N subscribers SUBSCRIBE one channel (N from --fanout), one publisher PUBLISHes
            --deliveries / N messages with 64 in flight (or fewer: it stops publishing after
            --publish-seconds); delivered messages per second (from the first PUBLISH to the
-           last byte at the last subscriber) and the server's CPU per delivered message. Every
+           last byte at the last subscriber), the server's CPU and context switches per
+           delivered message. Every
            byte is counted and every PUBLISH reply checked.
   parked   --parked clients parked in BLPOP: the server's CPU over --seconds of quiet, then the
            time one LPUSH of that many elements takes to wake them all.
@@ -129,18 +130,28 @@ def group_pids(pgid):
             continue
 
 
-def group_cpu_ns(pgid):
-    """CPU time of every thread of every live process of group `pgid`, in nanoseconds
-    (schedstat: exact, where clock ticks are samples; nothing exits during a measurement)."""
+def group_task_sum(pgid, read):
+    """`read(task dir)` summed over every thread of every live process of group `pgid`."""
     total = 0
     for pid in group_pids(pgid):
         try:
             for tid in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[0])
+                total += read(f"/proc/{pid}/task/{tid}")
         except OSError:
             continue
     return total
+
+
+def cpu_ns_of(task):
+    """schedstat: nanoseconds on a CPU (exact, where clock ticks are samples)."""
+    with open(f"{task}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def switches_of(task):
+    """Voluntary and involuntary context switches."""
+    with open(f"{task}/status") as f:
+        return sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
 
 
 def group_pss_kib(pgid):
@@ -229,7 +240,10 @@ class Server:
         return group_cpu_ticks(self.process.pid)
 
     def cpu_ns(self):
-        return group_cpu_ns(self.process.pid)
+        return group_task_sum(self.process.pid, cpu_ns_of)
+
+    def switches(self):
+        return group_task_sum(self.process.pid, switches_of)
 
     def stop(self):
         try:
@@ -371,11 +385,12 @@ def measure_fanout(args, server, subscribers):
     frame = encode("message", kChannel, kPayload)  # what each subscriber gets, per message
     expected_reply = b":%d\r\n" % subscribers
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_before, start = server.cpu_ns(), time.monotonic()
+    switches_before, cpu_before, start = server.switches(), server.cpu_ns(), time.monotonic()
     sent, received = pump(publisher, subs, messages, expected_reply, frame,
                           start + args.publish_seconds, start + args.limit)
     elapsed = time.monotonic() - start
     cpu_ns = server.cpu_ns() - cpu_before
+    switches = server.switches() - switches_before
     usage = resource.getrusage(resource.RUSAGE_SELF)
     for conn in subs + [publisher]:
         conn.close()
@@ -389,6 +404,7 @@ def measure_fanout(args, server, subscribers):
             "seconds": elapsed, "per_second": delivered / elapsed,
             "server_cpu_us_per_delivery": cpu_ns / 1000 / delivered,
             "server_cpu_percent": cpu_ns / 1e9 / elapsed * 100,
+            "server_switches_per_delivery": switches / delivered,
             "client_cpu_percent": client_cpu / elapsed * 100}
 
 
@@ -447,7 +463,8 @@ def describe(phase, r):
     if phase == "fanout":
         return (f"{r['subscribers']} subscribers: {r['per_second'] / 1000:.0f}k deliveries/s "
                 f"({r['delivered']} in {r['seconds']:.2f} s), server "
-                f"{r['server_cpu_us_per_delivery']:.2f} us CPU per delivery "
+                f"{r['server_cpu_us_per_delivery']:.2f} us CPU and "
+                f"{r['server_switches_per_delivery']:.2f} context switches per delivery "
                 f"({r['server_cpu_percent']:.0f}% busy), client {r['client_cpu_percent']:.0f}%")
     return (f"{r['clients']} parked: {r['cpu_ms']:.1f} ms of CPU ({r['cpu_ticks']} ticks) in "
             f"{r['seconds']} s, PSS {r['pss_mib']:.0f} MiB; one LPUSH woke all in "
