@@ -32,139 +32,19 @@ import argparse
 import array
 import json
 import os
-import re
 import resource
 import selectors
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
-from parked import group_cpu_ticks
+from resp_client import Conn, RespError, blocked_clients, encode
+from server_group import Server, group_pss_kib, refusal
 
 kTicksPerSecond = os.sysconf("SC_CLK_TCK")
 kWindow = 64  # PUBLISHes in flight
 kPayload = b"p" * 16
 kChannel = b"fanout"
-
-
-class RespError(Exception):
-    pass
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        arg = arg if isinstance(arg, bytes) else str(arg).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(out)
-
-
-class Conn:
-    """A blocking RESP2 connection with its own read buffer."""
-
-    def __init__(self, port, timeout):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def send(self, *args):
-        self.sock.sendall(encode(*args))
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise RespError("the server closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while (end := self.buf.find(b"\r\n")) < 0:
-            self._fill()
-        line, self.buf = self.buf[:end], self.buf[end + 2:]
-        return line
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            raise RespError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
-                return None
-            while len(self.buf) < size + 2:
-                self._fill()
-            data, self.buf = self.buf[:size], self.buf[size + 2:]
-            return data
-        if kind == b"*":
-            count = int(rest)
-            return None if count < 0 else [self.reply() for _ in range(count)]
-        raise RespError(f"unexpected reply line {line[:40]!r}")
-
-    def call(self, *args):
-        self.send(*args)
-        return self.reply()
-
-    def close(self):
-        self.sock.close()
-
-
-def blocked_clients(conn):
-    info = conn.call("INFO", "clients").decode()
-    return int(re.search(r"blocked_clients:(\d+)", info).group(1))
-
-
-def group_pids(pgid):
-    """The live processes of group `pgid`."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if int(f.read().rsplit(")", 1)[1].split()[2]) == pgid:  # state, ppid, pgrp
-                    yield pid
-        except OSError:
-            continue
-
-
-def group_task_sum(pgid, read):
-    """`read(task dir)` summed over every thread of every live process of group `pgid`."""
-    total = 0
-    for pid in group_pids(pgid):
-        try:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                total += read(f"/proc/{pid}/task/{tid}")
-        except OSError:
-            continue
-    return total
-
-
-def cpu_ns_of(task):
-    """schedstat: nanoseconds on a CPU (exact, where clock ticks are samples)."""
-    with open(f"{task}/schedstat") as f:
-        return int(f.read().split()[0])
-
-
-def switches_of(task):
-    """Voluntary and involuntary context switches."""
-    with open(f"{task}/status") as f:
-        return sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
-
-
-def group_pss_kib(pgid):
-    """Proportional set size of every process in group `pgid`: shared pages (the keyspace, the
-    code of forked children) split between their sharers rather than counted in each."""
-    total = 0
-    for pid in group_pids(pgid):
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                total += int(re.search(r"^Pss:\s+(\d+)", f.read(), re.M).group(1))
-        except (OSError, AttributeError):
-            continue
-    return total
 
 
 def wait_until(predicate, limit, what):
@@ -179,95 +59,6 @@ def percentile(sorted_values, fraction):
     """Nearest rank."""
     index = max(0, min(len(sorted_values) - 1, int(round(fraction * len(sorted_values))) - 1))
     return sorted_values[index]
-
-
-# ---------------------------------------------------------------------------------------------
-# Servers
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pin_to(cpu):
-    return (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
-
-
-class Server:
-    """srv under one strategy, or redis-server, in its own process group."""
-
-    def __init__(self, args, target, connections):
-        self.target = target
-        self.log = tempfile.NamedTemporaryFile(prefix=f"blocking-{target}-", suffix=".log")
-        if target == "redis-server":
-            self.port = free_port()
-            command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                       "--save", "", "--appendonly", "no", "--maxclients",
-                       str(connections + 100)]
-        else:
-            command = [args.srv] + srv_arguments(target, connections)
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True,
-                                        preexec_fn=pin_to(args.server_cpu))
-        try:
-            self._wait_listening(target)
-        except Exception:
-            self.stop()
-            raise
-
-    def _wait_listening(self, target):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{target} exited: {open(self.log.name).read()[-500:]}")
-            if target == "redis-server":
-                try:
-                    Conn(self.port, 1).close()
-                    return
-                except OSError:
-                    pass
-            else:
-                match = re.search(r"listening on 127\.0\.0\.1:(\d+)", open(self.log.name).read())
-                if match:
-                    self.port = int(match.group(1))
-                    return
-            time.sleep(0.02)
-        raise RuntimeError(f"{target} did not start listening within 10 s")
-
-    def cpu_ticks(self):
-        return group_cpu_ticks(self.process.pid)
-
-    def cpu_ns(self):
-        return group_task_sum(self.process.pid, cpu_ns_of)
-
-    def switches(self):
-        return group_task_sum(self.process.pid, switches_of)
-
-    def stop(self):
-        try:
-            os.killpg(self.process.pid, 9)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
-        self.log.close()
-
-
-def srv_arguments(strategy, connections):
-    sized = {"prefork": ["--workers", str(connections + 8)],
-             "threadpool": ["--threads", str(connections + 8)]}.get(strategy, [])
-    return (["--strategy", strategy, "--protocol", "resp", "--listen", "127.0.0.1:0",
-             "--max-connections", str(connections + 16)] + sized)
-
-
-def refusal(args, target, connections):
-    """srv's reason for refusing this size (its --check-config message), or None."""
-    if target == "redis-server":
-        return None
-    check = subprocess.run([args.srv, "--check-config"] + srv_arguments(target, connections),
-                           capture_output=True, text=True, timeout=10)
-    return check.stderr.strip().splitlines()[-1] if check.returncode != 0 else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,7 +218,8 @@ def measure_parked(args, server):
                 raise RuntimeError("parked: a wrong BLPOP reply")
         wake_ms = (time.monotonic() - start) * 1000
         return {"clients": args.parked, "seconds": args.seconds, "cpu_ticks": ticks,
-                "ticks_per_second": kTicksPerSecond, "cpu_ms": cpu_ns / 1e6, "pss_mib": pss_mib, "wake_all_ms": wake_ms}
+                "ticks_per_second": kTicksPerSecond, "cpu_ms": cpu_ns / 1e6, "pss_mib": pss_mib,
+                "wake_all_ms": wake_ms}
     finally:
         for conn in clients:
             conn.close()
@@ -499,7 +291,8 @@ def markdown(results, fanout_sizes):
         for n in fanout_sizes:
             row.append(cell(phases.get(f"fanout{n}"), lambda r: f"{r['per_second'] / 1000:.0f}k "
                             f"({r['server_cpu_us_per_delivery']:.2f} µs)"))
-        row.append(cell(phases.get("parked"), lambda r: f"{r['cpu_ms']:.1f} ms in {r['seconds']:g} s"))
+        row.append(cell(phases.get("parked"),
+                        lambda r: f"{r['cpu_ms']:.1f} ms in {r['seconds']:g} s"))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
