@@ -4,8 +4,9 @@
 #
 #   tests/redis-suite/run.sh [--no-skips] [path/to/srv] [unit ...]
 #
-# The units default to Redis's list units, unit/type/list, list-2 and list-3 (about 1 s, 10 s
-# and 50 s on 2 cores: list-3 is mostly two stress tests), with build/bin/srv.
+# The units default to Redis's list units, unit/type/list, list-2 and list-3 (about 10 s, 10 s
+# and 50 s on 2 cores: list-3 is mostly two stress tests; list has the blocking commands), and
+# unit/pubsub (about 1 s), with build/bin/srv.
 #
 # Fetches redis_7.0.15.orig.tar.gz once into ${SRV_REDIS_SUITE_CACHE:-~/.cache/srv} and checks
 # its size and SHA-256 every run; unpacks it into a scratch directory; starts
@@ -32,7 +33,7 @@ if (($# > 0)); then shift; fi
 units=("$@")
 default_units=0
 if ((${#units[@]} == 0)); then
-  units=(unit/type/list unit/type/list-2 unit/type/list-3)
+  units=(unit/type/list unit/type/list-2 unit/type/list-3 unit/pubsub)
   default_units=1
 fi
 
