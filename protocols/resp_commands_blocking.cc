@@ -23,28 +23,51 @@
 namespace srv::resp_impl {
 namespace {
 
-// Redis's getTimeoutFromObjectOrReply in seconds: a long double, rounded up to milliseconds.
-std::optional<std::int64_t> timeout_ms_arg(CommandContext& ctx, std::string_view text) {
+// Redis's string2ld: a long double strtold accepts whole, under 5 KiB, not starting with a
+// space, not NaN, and out of range only when it overflowed or underflowed to zero.
+std::optional<long double> parse_long_double(std::string_view text) {
+  constexpr std::size_t kMaxChars = 5 * 1024;
+  if (text.empty() || text.size() >= kMaxChars ||
+      std::isspace(static_cast<unsigned char>(text[0]))) {
+    return std::nullopt;
+  }
   const std::string copy(text);
   char* end = nullptr;
   errno = 0;
-  long double seconds = copy.empty() || std::isspace(static_cast<unsigned char>(copy[0]))
-                            ? std::nanl("")
-                            : std::strtold(copy.c_str(), &end);
-  if (std::isnan(seconds) || end != copy.c_str() + copy.size() || errno == ERANGE) {
+  long double value = std::strtold(copy.c_str(), &end);
+  bool range_error = errno == ERANGE && (std::isinf(value) || value == 0);
+  if (end != copy.c_str() + copy.size() || range_error || errno == EINVAL || std::isnan(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Redis 7.0's getTimeoutFromObjectOrReply in seconds: milliseconds rounded up (so -0.0001 is 0,
+// no timeout). A count of milliseconds past what a long long holds converts to LLONG_MIN on the
+// x86-64 Redis we compare with, so inf and 1e30 are "negative" there too; so they are here.
+std::optional<std::int64_t> timeout_ms_arg(CommandContext& ctx, std::string_view text) {
+  std::optional<long double> seconds = parse_long_double(text);
+  if (!seconds) {
     resp::error(ctx.out, "ERR timeout is not a float or out of range");
     return std::nullopt;
   }
-  long double ms = seconds * 1000.0L;
-  if (ms > static_cast<long double>(std::numeric_limits<std::int64_t>::max())) {
-    resp::error(ctx.out, "ERR timeout is out of range");
-    return std::nullopt;
-  }
-  if (ms < 0) {
+  constexpr long double kTwoTo63 = 9223372036854775808.0L;
+  long double ms = std::ceil(*seconds * 1000.0L);
+  if (ms < 0 || ms >= kTwoTo63 || std::isinf(ms)) {
     resp::error(ctx.out, "ERR timeout is negative");
     return std::nullopt;
   }
-  return static_cast<std::int64_t>(std::ceil(ms));
+  return static_cast<std::int64_t>(ms);
+}
+
+// When a timeout of `ms` from now ends; none (max) for 0, and for one too far off for the clock
+// to hold (hundreds of years), which would otherwise wrap into the past.
+Clock::time_point block_deadline(std::int64_t ms) {
+  const Clock::time_point now = Clock::now();
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  if (ms == 0 || ms >= left.count()) return Clock::time_point::max();
+  return now + std::chrono::milliseconds(ms);
 }
 
 // An upper bound of the reply a waiting client gets for `op` on `list`, so its mailbox can be
@@ -99,8 +122,7 @@ void block_on(CommandContext& ctx, Keyspace::Access& access, std::span<const std
   session.enrolled = true;
   clients.block(session.client_id, keys, op, destination);
   session.blocked = true;
-  session.block_deadline = timeout_ms == 0 ? Clock::time_point::max()
-                                           : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  session.block_deadline = block_deadline(timeout_ms);
 }
 
 // BLPOP/BRPOP key [key ...] timeout.
@@ -189,11 +211,12 @@ void cmd_blmove(CommandContext& ctx) {
 }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+// Its other arguments are checked before the timeout, as Redis's lmpopGenericCommand does.
 void cmd_blmpop(CommandContext& ctx) {
-  std::optional<std::int64_t> timeout = timeout_ms_arg(ctx, ctx.args[1]);
-  if (!timeout) return;
   std::optional<MultiPopArgs> args = multi_pop_args(ctx, 2);
   if (!args) return;
+  std::optional<std::int64_t> timeout = timeout_ms_arg(ctx, ctx.args[1]);
+  if (!timeout) return;
   auto access = ctx.keyspace.write();
   for (std::string_view key : args->keys) {
     Value* value = access.find(key);
@@ -206,9 +229,9 @@ void cmd_blmpop(CommandContext& ctx) {
 }
 
 // CLIENT UNBLOCK id [TIMEOUT|ERROR]: the blocked client gets the timeout's reply or an error.
+// The reason is checked before the id, as Redis does.
 void cmd_client_unblock(CommandContext& ctx) {
-  std::optional<std::int64_t> id = integer_arg(ctx, ctx.args[2]);
-  if (!id) return;
+  if (ctx.args.size() > 4) return reply_subcommand_syntax_error(ctx);
   bool as_error = false;
   if (ctx.args.size() == 4) {
     if (equals_ignore_case(ctx.args[3], "error")) {
@@ -216,9 +239,9 @@ void cmd_client_unblock(CommandContext& ctx) {
     } else if (!equals_ignore_case(ctx.args[3], "timeout")) {
       return resp::error(ctx.out, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     }
-  } else if (ctx.args.size() > 4) {
-    return resp::error(ctx.out, kSyntaxError);
   }
+  std::optional<std::int64_t> id = integer_arg(ctx, ctx.args[2]);
+  if (!id) return;
   auto access = ctx.keyspace.write();
   ClientRegistry& clients = access.clients();
   ClientSlot* slot = *id > 0 ? clients.find(static_cast<std::uint64_t>(*id)) : nullptr;
