@@ -19,9 +19,8 @@ import sys
 import time
 
 
-def group_cpu_ticks(pgid):
-    """utime + stime of every live process in group `pgid` (threads included)."""
-    total = 0
+def group_stats(pgid):
+    """(/proc/PID/stat fields after the name, PID) of every live process in group `pgid`."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -29,18 +28,18 @@ def group_cpu_ticks(pgid):
         except OSError:
             continue
         if int(fields[2]) == pgid:  # after the name: state, ppid, pgrp, ...
-            total += int(fields[11]) + int(fields[12])
-    return total
+            yield fields, pid
+
+
+def group_cpu_ticks(pgid):
+    """utime + stime of every live process in group `pgid` (threads included)."""
+    return sum(int(fields[11]) + int(fields[12]) for fields, _ in group_stats(pgid))
 
 
 def group_rss_kib(pgid):
     total = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for _, pid in group_stats(pgid):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:
-                continue
             with open(f"/proc/{pid}/status") as f:
                 total += int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
         except (OSError, AttributeError):

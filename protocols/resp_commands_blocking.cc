@@ -8,9 +8,9 @@
 // client that disconnects is removed from the queues under the lock first.
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -218,12 +218,7 @@ void cmd_blmpop(CommandContext& ctx) {
   std::optional<std::int64_t> timeout = timeout_ms_arg(ctx, ctx.args[1]);
   if (!timeout) return;
   auto access = ctx.keyspace.write();
-  for (std::string_view key : args->keys) {
-    Value* value = access.find(key);
-    if (value == nullptr) continue;
-    if (!value->is_list()) return resp::error(ctx.out, kWrongType);
-    return pop_with_key(access, key, value->list(), args->end, args->count, ctx.out);
-  }
+  if (pop_from_first_list(ctx, access, *args)) return;
   BlockedOp op{BlockedOp::Kind::kMultiPop, args->end, End::kHead, args->count};
   block_on(ctx, access, args->keys, op, *timeout);
 }

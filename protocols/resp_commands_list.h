@@ -93,6 +93,10 @@ struct MultiPopArgs {
 /// every command that may have pushed to `key`, before its Access ends (resp_commands_blocking.cc).
 void serve_blocked(Keyspace::Access& access, std::string_view key);
 
+/// LMPOP's search: pops from the first of `keys` that exists (replying [key, [elements]]), or
+/// replies WRONGTYPE if that key holds no list. False, with nothing replied, when none exists.
+bool pop_from_first_list(CommandContext& ctx, Keyspace::Access& access, const MultiPopArgs& args);
+
 /// Parses ctx.args from `numkeys_index` (1 for LMPOP, 2 for BLMPOP) with Redis's checks and
 /// messages; on an error replies it and returns nullopt.
 std::optional<MultiPopArgs> multi_pop_args(CommandContext& ctx, std::size_t numkeys_index);

@@ -147,13 +147,21 @@ void cmd_lmpop(CommandContext& ctx) {
   std::optional<MultiPopArgs> args = multi_pop_args(ctx, 1);
   if (!args) return;
   auto access = ctx.keyspace.write();
-  for (std::string_view key : args->keys) {
+  if (!pop_from_first_list(ctx, access, *args)) resp::null_array(ctx.out);
+}
+
+bool pop_from_first_list(CommandContext& ctx, Keyspace::Access& access, const MultiPopArgs& args) {
+  for (std::string_view key : args.keys) {
     Value* value = access.find(key);
     if (value == nullptr) continue;
-    if (!value->is_list()) return resp::error(ctx.out, kWrongType);
-    return pop_with_key(access, key, value->list(), args->end, args->count, ctx.out);
+    if (!value->is_list()) {
+      resp::error(ctx.out, kWrongType);
+    } else {
+      pop_with_key(access, key, value->list(), args.end, args.count, ctx.out);
+    }
+    return true;
   }
-  resp::null_array(ctx.out);
+  return false;
 }
 
 }  // namespace srv::resp_impl

@@ -668,7 +668,7 @@ TEST(RespHandler, HttpRequestLinesCloseAtOnce) {
   for (const Case& c : cases) {
     for (std::size_t at = 0; at <= c.input.size(); ++at) {
       RespFactory factory(test_settings(c.requirepass));
-      auto handler = factory.create(test_context());
+      auto handler = factory.create(test::test_context());
       HandlerDriver driver = test::drive(*handler, split_in_two(c.input, at));
       EXPECT_EQ(driver.sent(), c.sent) << c.input << " split at " << at;
       EXPECT_TRUE(driver.closed_now()) << c.input << " split at " << at;
@@ -918,6 +918,7 @@ TEST(RespOptions, DefaultsAndRefusal) {
   EXPECT_EQ(resp->settings().max_memory, 64u * 1024 * 1024);
   EXPECT_EQ(resp->settings().max_bulk_length, 512 * 1024);
   EXPECT_EQ(resp->settings().max_args, 1024 * 1024);
+  EXPECT_EQ(resp->settings().pubsub_output_limit, 32u * 1024 * 1024);
   EXPECT_TRUE(resp->settings().requirepass.empty());
   EXPECT_EQ(factory->refusal(), "-ERR max number of clients reached\r\n");
 }
@@ -952,6 +953,10 @@ TEST(RespOptions, RangesAreChecked) {
   EXPECT_NE(config_error("{max_bulk_length: 0}").find("options.max_bulk_length"),
             std::string::npos);
   EXPECT_NE(config_error("{max_args: 0}").find("options.max_args"), std::string::npos);
+  EXPECT_NE(config_error("{pubsub_output_limit: 10}").find("options.pubsub_output_limit"),
+            std::string::npos);
+  auto factory = factory_from("{pubsub_output_limit: 1KiB}");
+  EXPECT_EQ(dynamic_cast<RespFactory&>(*factory).settings().pubsub_output_limit, 1024u);
   EXPECT_NE(config_error("{max_memory: lots}").find("options.max_memory"), std::string::npos);
 }
 
