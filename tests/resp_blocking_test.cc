@@ -132,6 +132,10 @@ std::vector<RespCase> blocking_cases() {
       parks({"BlpopParksForeverOnTinyNegativeTimeout", cmd({"BLPOP", "nokey", "-0.0001"}), ""}),
       // 292,000 years: past what a steady_clock time point holds, but a deadline all the same.
       parks({"BlpopParksOnHugeTimeout", cmd({"BLPOP", "nokey", "9223372036854"}), ""}),
+      // Redis 7.0 adds the time to this many milliseconds, wraps past int64 into a deadline
+      // its timer never reaches, and blocks for ever (7.2 says "timeout is out of range").
+      parks({"BlpopParksWhenTheDeadlineWouldWrap", cmd({"BLPOP", "nokey", "9223372036854775.807"}),
+             ""}),
       // A missing source blocks, whatever the destination holds.
       parks({"BlmoveParksWithWrongTypeDestination",
              lines({"SET d v", "BLMOVE nokey d LEFT LEFT 0"}), kOk}),
