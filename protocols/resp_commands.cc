@@ -163,11 +163,16 @@ void reply_unknown_command(CommandContext& ctx) {
                                    c_string(ctx.args[0]).substr(0, 128), args));
 }
 
-void reply_unknown_subcommand(CommandContext& ctx) {
+// The command as the client typed it, upper-cased, as Redis names it in "Try CLIENT HELP.".
+std::string upper_command(const CommandContext& ctx) {
   std::string command(c_string(ctx.args[0]));
   for (char& c : command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return command;
+}
+
+void reply_unknown_subcommand(CommandContext& ctx) {
   resp::error(ctx.out, fmt::format("ERR unknown subcommand '{}'. Try {} HELP.",
-                                   c_string(ctx.args[1]).substr(0, 128), command));
+                                   c_string(ctx.args[1]).substr(0, 128), upper_command(ctx)));
 }
 
 // COMMAND INFO's 10-element description of one command (RESP2 form of Redis 7's reply).
@@ -283,6 +288,12 @@ std::optional<std::int64_t> integer_arg(CommandContext& ctx, std::string_view te
   std::optional<std::int64_t> value = parse_redis_int(text);
   if (!value) resp::error(ctx.out, error);
   return value;
+}
+
+void reply_subcommand_syntax_error(CommandContext& ctx) {
+  resp::error(ctx.out, fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. "
+                                   "Try {} HELP.",
+                                   c_string(ctx.args[1]).substr(0, 128), upper_command(ctx)));
 }
 
 void reply_invalid_expire(CommandContext& ctx) {

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -24,40 +23,51 @@
 namespace srv::resp_impl {
 namespace {
 
-// Redis's getTimeoutFromObjectOrReply in seconds, quirks included: a long double (strtold: hex
-// and "inf" too) rounded up to milliseconds and converted as x86 converts, so a value past
-// int64 (inf, 1e400) becomes INT64_MIN, "negative"; -0.0001 rounds to 0, "for ever"; and a
-// deadline past int64 milliseconds since the epoch is "out of range".
-std::optional<std::int64_t> timeout_ms_arg(CommandContext& ctx, std::string_view text) {
+// Redis's string2ld: a long double strtold accepts whole, under 5 KiB, not starting with a
+// space, not NaN, and out of range only when it overflowed or underflowed to zero.
+std::optional<long double> parse_long_double(std::string_view text) {
+  constexpr std::size_t kMaxChars = 5 * 1024;
+  if (text.empty() || text.size() >= kMaxChars ||
+      std::isspace(static_cast<unsigned char>(text[0]))) {
+    return std::nullopt;
+  }
   const std::string copy(text);
   char* end = nullptr;
   errno = 0;
-  long double seconds = copy.empty() || std::isspace(static_cast<unsigned char>(copy[0]))
-                            ? std::nanl("")
-                            : std::strtold(copy.c_str(), &end);
-  if (std::isnan(seconds) || end != copy.c_str() + copy.size() || errno == ERANGE) {
+  long double value = std::strtold(copy.c_str(), &end);
+  bool range_error = errno == ERANGE && (std::isinf(value) || value == 0);
+  if (end != copy.c_str() + copy.size() || range_error || errno == EINVAL || std::isnan(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Redis 7.0's getTimeoutFromObjectOrReply in seconds: milliseconds rounded up (so -0.0001 is 0,
+// no timeout). A count of milliseconds past what a long long holds converts to LLONG_MIN on the
+// x86-64 Redis we compare with, so inf and 1e30 are "negative" there too; so they are here.
+std::optional<std::int64_t> timeout_ms_arg(CommandContext& ctx, std::string_view text) {
+  std::optional<long double> seconds = parse_long_double(text);
+  if (!seconds) {
     resp::error(ctx.out, "ERR timeout is not a float or out of range");
     return std::nullopt;
   }
-  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
-  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
-  const long double ms = std::ceil(seconds * 1000.0L);
-  const std::int64_t timeout =
-      ms >= static_cast<long double>(kMax) || ms < static_cast<long double>(kMin)
-          ? kMin
-          : static_cast<std::int64_t>(ms);
-  if (timeout < 0) {
+  constexpr long double kTwoTo63 = 9223372036854775808.0L;
+  long double ms = std::ceil(*seconds * 1000.0L);
+  if (ms < 0 || ms >= kTwoTo63 || std::isinf(ms)) {
     resp::error(ctx.out, "ERR timeout is negative");
     return std::nullopt;
   }
-  using namespace std::chrono;
-  const std::int64_t now_ms =
-      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  if (timeout > kMax - now_ms) {
-    resp::error(ctx.out, "ERR timeout is out of range");
-    return std::nullopt;
-  }
-  return timeout;
+  return static_cast<std::int64_t>(ms);
+}
+
+// When a timeout of `ms` from now ends; none (max) for 0, and for one too far off for the clock
+// to hold (hundreds of years), which would otherwise wrap into the past.
+Clock::time_point block_deadline(std::int64_t ms) {
+  const Clock::time_point now = Clock::now();
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  if (ms == 0 || ms >= left.count()) return Clock::time_point::max();
+  return now + std::chrono::milliseconds(ms);
 }
 
 // An upper bound of the reply a waiting client gets for `op` on `list`, so its mailbox can be
@@ -112,11 +122,7 @@ void block_on(CommandContext& ctx, Keyspace::Access& access, std::span<const std
   session.enrolled = true;
   clients.block(session.client_id, keys, op, destination);
   session.blocked = true;
-  // Clock counts nanoseconds: beyond about a century a timeout is as good as none.
-  constexpr std::int64_t kCenturyMs = 100LL * 365 * 24 * 3600 * 1000;
-  session.block_deadline = timeout_ms == 0 || timeout_ms > kCenturyMs
-                               ? Clock::time_point::max()
-                               : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  session.block_deadline = block_deadline(timeout_ms);
 }
 
 // BLPOP/BRPOP key [key ...] timeout.
@@ -205,11 +211,12 @@ void cmd_blmove(CommandContext& ctx) {
 }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+// Its other arguments are checked before the timeout, as Redis's lmpopGenericCommand does.
 void cmd_blmpop(CommandContext& ctx) {
-  std::optional<std::int64_t> timeout = timeout_ms_arg(ctx, ctx.args[1]);
-  if (!timeout) return;
   std::optional<MultiPopArgs> args = multi_pop_args(ctx, 2);
   if (!args) return;
+  std::optional<std::int64_t> timeout = timeout_ms_arg(ctx, ctx.args[1]);
+  if (!timeout) return;
   auto access = ctx.keyspace.write();
   if (pop_from_first_list(ctx, access, *args)) return;
   BlockedOp op{BlockedOp::Kind::kMultiPop, args->end, End::kHead, args->count};
@@ -217,14 +224,9 @@ void cmd_blmpop(CommandContext& ctx) {
 }
 
 // CLIENT UNBLOCK id [TIMEOUT|ERROR]: the blocked client gets the timeout's reply or an error.
+// The reason is checked before the id, as Redis does.
 void cmd_client_unblock(CommandContext& ctx) {
-  if (ctx.args.size() > 4) {  // Redis checks the count before anything else, in these words
-    return resp::error(ctx.out,
-                       "ERR unknown subcommand or wrong number of arguments for "
-                       "'UNBLOCK'. Try CLIENT HELP.");
-  }
-  std::optional<std::int64_t> id = integer_arg(ctx, ctx.args[2]);
-  if (!id) return;
+  if (ctx.args.size() > 4) return reply_subcommand_syntax_error(ctx);
   bool as_error = false;
   if (ctx.args.size() == 4) {
     if (equals_ignore_case(ctx.args[3], "error")) {
@@ -233,6 +235,8 @@ void cmd_client_unblock(CommandContext& ctx) {
       return resp::error(ctx.out, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
     }
   }
+  std::optional<std::int64_t> id = integer_arg(ctx, ctx.args[2]);
+  if (!id) return;
   auto access = ctx.keyspace.write();
   ClientRegistry& clients = access.clients();
   ClientSlot* slot = *id > 0 ? clients.find(static_cast<std::uint64_t>(*id)) : nullptr;

@@ -34,6 +34,11 @@ std::optional<std::int64_t> integer_arg(CommandContext& ctx, std::string_view te
 /// "-ERR invalid expire time in 'set' command" for the running command.
 void reply_invalid_expire(CommandContext& ctx);
 
+/// Redis's addReplySubcommandSyntaxError, for a subcommand whose own arity check passed but
+/// whose arguments its command refuses: "-ERR unknown subcommand or wrong number of arguments
+/// for 'unblock'. Try CLIENT HELP." (the subcommand as typed, the command upper-cased).
+void reply_subcommand_syntax_error(CommandContext& ctx);
+
 // Keys (resp_commands_keys.cc).
 void cmd_del(CommandContext& ctx);
 void cmd_exists(CommandContext& ctx);

@@ -128,9 +128,7 @@ void cmd_publish(CommandContext& ctx) {
 
 // PUBSUB CHANNELS [pattern]
 void cmd_pubsub_channels(CommandContext& ctx) {
-  if (ctx.args.size() > 3) {
-    return resp::error(ctx.out, "ERR wrong number of arguments for 'pubsub|channels' command");
-  }
+  if (ctx.args.size() > 3) return reply_subcommand_syntax_error(ctx);
   std::vector<std::string> names;
   {
     auto access = ctx.keyspace.read();

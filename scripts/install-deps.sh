@@ -23,7 +23,6 @@ if [[ "${1:-}" == "--test" ]]; then
     curl wrk              # HTTP clients of tests/integration/http.sh
     clang libclang-rt-14-dev  # libFuzzer and sanitizers for tests/fuzz/run.sh
     redis-tools           # redis-cli and redis-benchmark for tests/integration/resp.sh
-    python3-redis         # redis-py: tests/integration/blocking.py (BLPOP from threads, pub/sub)
     tcl                   # tclsh: Redis's own test suite, tests/redis-suite/run.sh
     jq                    # tests/integration/loadtest.sh reads srv-loadtest --json
     libxml2-utils         # xmllint: the report test checks the SVGs
@@ -31,6 +30,9 @@ if [[ "${1:-}" == "--test" ]]; then
                           # tests/integration/loadtest.sh: certificates for its TLS runs
     nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls;
                               # redis-server: the reference RespReference compares replies with
+    python3-redis         # the job queue example (examples/jobqueue/), which
+                          # tests/integration/jobqueue.sh runs under every strategy; and
+                          # tests/integration/blocking.py (BLPOP from threads, pub/sub)
   )
 fi
 

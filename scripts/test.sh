@@ -56,6 +56,7 @@ tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
 tests/integration/blocking.sh build/bin/srv
+tests/integration/jobqueue.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 

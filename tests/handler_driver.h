@@ -84,6 +84,8 @@ class HandlerDriver {
   bool closed_now() const { return state_ == State::kClosedNow; }
   /// A handler reported consuming more bytes than it was given (Connection closes at once).
   bool overconsumed() const { return overconsumed_; }
+  /// on_data returned kPark: no more input is offered (the driver never wakes a handler).
+  bool parked() const { return parked_; }
 
  private:
   enum class State { kOpen, kClosing, kClosedNow };
@@ -91,7 +93,7 @@ class HandlerDriver {
   // Mirrors Connection::run_handler (without the output high-water mark: output is flushed
   // after every chunk, so it never builds up).
   void run_handler() {
-    while (state_ == State::kOpen && !input_.empty()) {
+    while (state_ == State::kOpen && !parked_ && !input_.empty()) {
       Step step = handler_.on_data(input_.readable(), output_);
       consumed_.push_back(step.consumed);
       data_verdicts_.push_back(step.verdict);
@@ -108,6 +110,10 @@ class HandlerDriver {
       if (step.verdict == Verdict::kCloseAfterFlush) {
         state_ = State::kClosing;
         input_.clear();
+        return;
+      }
+      if (step.verdict == Verdict::kPark) {
+        parked_ = true;  // as Connection: what is left waits for a wake-up nobody sends here
         return;
       }
       if (step.consumed == 0) break;  // the handler waits for more bytes
@@ -127,6 +133,7 @@ class HandlerDriver {
   std::vector<std::size_t> consumed_;
   State state_ = State::kOpen;
   bool overconsumed_ = false;
+  bool parked_ = false;
   bool eof_called_ = false;
   std::optional<Verdict> eof_verdict_;
   std::string eof_rest_;

@@ -14,6 +14,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ RespSettings test_settings(std::string requirepass = {}) {
   }
   for (Verdict v : driver.data_verdicts()) {
     if (v == Verdict::kCloseNow) return ::testing::AssertionFailure() << "kCloseNow";
+  }
+  if (driver.parked() != c.parks) {
+    return ::testing::AssertionFailure() << (c.parks ? "the handler did not park" : "it parked");
   }
   return ::testing::AssertionSuccess();
 }
@@ -401,8 +405,9 @@ std::vector<RespCase> protocol_cases() {
 
 std::vector<RespCase> all_cases() {
   std::vector<RespCase> all;
-  for (auto group : {connection_cases(), string_cases(), key_cases(), list_cases(),
-                     list_edit_cases(), list_move_cases(), protocol_cases()}) {
+  for (auto group :
+       {connection_cases(), string_cases(), key_cases(), list_cases(), list_edit_cases(),
+        list_move_cases(), blocking_cases(), pubsub_cases(), protocol_cases()}) {
     all.insert(all.end(), group.begin(), group.end());
   }
   return all;
@@ -553,6 +558,77 @@ TEST(RespHandler, ConnectionsShareTheKeyspace) {
   EXPECT_EQ(reply_to(*b, cmd({"CLIENT", "ID"})), integer(2));
   EXPECT_EQ(reply_to(*a, cmd({"CLIENT", "SETNAME", "a"})), kOk);
   EXPECT_EQ(reply_to(*b, cmd({"CLIENT", "GETNAME"})), kNil);
+}
+
+// A blocking command's timeout becomes the handler's deadline; one too far off for the clock
+// (1e13 s) is no deadline at all rather than one that wrapped into the past.
+TEST(RespHandler, BlockingTimeoutsSetTheDeadline) {
+  using std::chrono::milliseconds;
+  struct Case {
+    std::string timeout;
+    std::optional<milliseconds> after;  // nullopt: no deadline (time_point::max)
+  };
+  const std::vector<Case> cases = {
+      {"0", std::nullopt},
+      {"-0.0001", std::nullopt},
+      {"1.5", milliseconds(1500)},
+      {"0.0001", milliseconds(1)},
+      {"1e13", std::nullopt},
+      {"9223372036854", std::nullopt},
+      {"1e9", milliseconds(1'000'000'000'000)},
+  };
+  RespFactory factory(test_settings());
+  for (const Case& c : cases) {
+    TestContext context;
+    auto handler = factory.create(context.context);
+    const Clock::time_point before = Clock::now();
+    HandlerDriver driver(*handler);
+    driver.feed(cmd({"BLPOP", "nokey", c.timeout}));
+    const Clock::time_point after = Clock::now();
+    EXPECT_TRUE(driver.parked()) << c.timeout;
+    if (!c.after) {
+      EXPECT_EQ(handler->deadline(), Clock::time_point::max()) << c.timeout;
+    } else {
+      EXPECT_GE(handler->deadline(), before + *c.after) << c.timeout;
+      EXPECT_LE(handler->deadline(), after + *c.after) << c.timeout;
+    }
+  }
+}
+
+// What the one-connection tables cannot show: a push serves a parked BLPOP, a PUBLISH reaches a
+// subscriber's mailbox, and PUBSUB counts live subscriptions. (They ring through srv::wake(),
+// to a doorbell no test opened: the test calls on_wake itself.)
+TEST(RespHandler, PushesServeWaitersAndPublishesReachSubscribers) {
+  RespFactory factory(test_settings());
+  TestContext waiter_context(7);
+  TestContext subscriber_context(8);
+  auto waiter = factory.create(waiter_context.context);
+  auto subscriber = factory.create(subscriber_context.context);
+  auto other = factory.create(test::test_context());
+  HandlerDriver waiting(*waiter);
+  waiting.feed(cmd({"BLPOP", "l", "0"}));
+  ASSERT_TRUE(waiting.parked());
+  EXPECT_NE(reply_to(*other, cmd({"INFO", "clients"})).find("blocked_clients:1\r\n"),
+            std::string::npos);
+  EXPECT_EQ(reply_to(*other, cmd({"RPUSH", "l", "x", "y"})), integer(2));
+  Buffer out;
+  EXPECT_EQ(waiter->on_wake(out), Verdict::kContinue);
+  EXPECT_EQ(out.readable(), bulks({"l", "x"}));
+  EXPECT_EQ(reply_to(*other, cmd({"LRANGE", "l", "0", "-1"})), bulks({"y"}));
+
+  EXPECT_EQ(reply_to(*subscriber, lines({"SUBSCRIBE news", "PSUBSCRIBE n*"})),
+            array({bulk("subscribe"), bulk("news"), integer(1)}) +
+                array({bulk("psubscribe"), bulk("n*"), integer(2)}));
+  EXPECT_EQ(
+      reply_to(*other, lines({"PUBSUB NUMSUB news other", "PUBSUB CHANNELS", "PUBSUB NUMPAT"})),
+      array({bulk("news"), integer(1), bulk("other"), integer(0)}) + bulks({"news"}) + integer(1));
+  EXPECT_EQ(reply_to(*other, cmd({"PUBLISH", "news", "hi"})), integer(2));
+  out.clear();
+  EXPECT_EQ(subscriber->on_wake(out), Verdict::kContinue);
+  EXPECT_EQ(out.readable(),
+            bulks({"message", "news", "hi"}) + bulks({"pmessage", "n*", "news", "hi"}));
+  subscriber.reset();  // a subscriber that goes is no longer counted
+  EXPECT_EQ(reply_to(*other, lines({"PUBLISH news hi", "PUBSUB NUMPAT"})), integer(0) + integer(0));
 }
 
 TEST(RespHandler, InfoReportsClientsKeysAndMemory) {
