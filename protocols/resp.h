@@ -54,6 +54,8 @@ class RespHandler final : public ProtocolHandler {
   /// "-ERR Protocol error: ..." and closes after flushing, as does QUIT.
   Step on_data(std::string_view in, Buffer& out) override;
 
+  /// A subscriber waits for publishers: no idle timeout (as Redis exempts pub/sub clients).
+  bool waits_for_others() const override { return session_.subscribed(); }
   /// A blocking command's timeout, while parked; otherwise never.
   Clock::time_point deadline() const override { return session_.block_deadline; }
   /// The blocking command timed out: nil (or its reply, if served meanwhile); unparks.

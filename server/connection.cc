@@ -80,9 +80,11 @@ bool Connection::has_pending() const {
 Clock::time_point Connection::deadline() const {
   Clock::time_point own = last_activity_ + (state_ == State::kLingering ? limits_.linger_timeout
                                                                         : limits_.idle_timeout);
-  // Parked with nothing to write, it waits for another connection, not for its client (Redis
-  // spares blocked clients its timeout too).
-  if (state_ == State::kOpen && parked_ && output_.empty()) own = Clock::time_point::max();
+  // Parked or subscribed with nothing to write, it waits for other connections, not for its
+  // client (Redis spares blocked clients and subscribers its timeout too).
+  if (state_ == State::kOpen && (parked_ || handler_->waits_for_others()) && output_.empty()) {
+    own = Clock::time_point::max();
+  }
   own = std::min(own, transport_->deadline());
   return state_ == State::kOpen ? std::min(own, handler_->deadline()) : own;
 }

@@ -69,6 +69,12 @@ class ProtocolHandler {
     return Verdict::kCloseNow;
   }
 
+  /// True while the connection waits for what other connections do rather than for its client
+  /// (a subscriber): idle_timeout does not apply then, as Redis spares subscribers and blocked
+  /// clients, though unsent output still times out. The driver reads it after every call into
+  /// the handler. A parked connection is spared anyway.
+  virtual bool waits_for_others() const { return false; }
+
   /// Someone rang this connection's waker (ConnectionContext::waker). Called on the thread that
   /// drives the connection, whenever a wake arrives while the connection is open, parked or not
   /// (a subscriber is not parked but gets pushed messages). Wakes may be spurious or several

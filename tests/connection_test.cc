@@ -297,6 +297,30 @@ TEST(Connection, IdleTimeoutEndsASilentConnection) {
   EXPECT_FALSE(peer.deadline_reported);
 }
 
+// A handler that waits for other connections (a subscriber) has no idle timeout while it has
+// nothing to write, and gets it back when it stops waiting.
+class SubscriberHandler final : public ProtocolHandler {
+ public:
+  explicit SubscriberHandler(const bool& waiting) : waiting_(waiting) {}
+  Step on_data(std::string_view in, Buffer&) override { return {in.size(), Verdict::kContinue}; }
+  bool waits_for_others() const override { return waiting_; }
+
+ private:
+  const bool& waiting_;
+};
+
+TEST(Connection, NoIdleTimeoutWhileTheHandlerWaitsForOthers) {
+  Peer peer;
+  ConnectionLimits limits = small_limits();
+  limits.idle_timeout = 1ms;
+  bool waiting = true;
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<SubscriberHandler>(waiting), limits);
+  EXPECT_EQ(connection.deadline(), Clock::time_point::max());
+  waiting = false;
+  EXPECT_LE(connection.deadline(), Clock::now() + 1ms);
+}
+
 TEST(Connection, InputBeyondMaxInputBufferCloses) {
   const ConnectionLimits limits = small_limits();
   Peer peer;

@@ -562,6 +562,21 @@ TEST(RespHandler, ConnectionsShareTheKeyspace) {
 
 // A blocking command's timeout becomes the handler's deadline; one too far off for the clock
 // (1e13 s) is no deadline at all rather than one that wrapped into the past.
+// Subscribers wait for publishers: the connection spares them idle_timeout while subscribed.
+TEST(RespHandler, ASubscriberWaitsForOthers) {
+  RespFactory factory(test_settings());
+  TestContext context;
+  auto handler = factory.create(context.context);
+  EXPECT_FALSE(handler->waits_for_others());
+  reply_to(*handler, cmd({"SUBSCRIBE", "a"}));
+  EXPECT_TRUE(handler->waits_for_others());
+  reply_to(*handler, cmd({"PSUBSCRIBE", "p*"}));
+  reply_to(*handler, cmd({"UNSUBSCRIBE"}));
+  EXPECT_TRUE(handler->waits_for_others()) << "still has a pattern";
+  reply_to(*handler, cmd({"PUNSUBSCRIBE"}));
+  EXPECT_FALSE(handler->waits_for_others());
+}
+
 TEST(RespHandler, BlockingTimeoutsSetTheDeadline) {
   using std::chrono::milliseconds;
   struct Case {
