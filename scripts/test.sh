@@ -28,9 +28,7 @@ ctest --test-dir build -L conformance --output-on-failure -j"$((2 * jobs))"
 step "ASan+UBSan build of the whole suite"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSRV_WERROR=ON -DSRV_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
-# The suppression is one false positive of UBSan's vptr check when descriptors run out (see it).
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/sanitizers/ubsan.supp
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan -L unit --output-on-failure -j"$jobs"
 ctest --test-dir build-asan -L conformance --output-on-failure -j"$((2 * jobs))"
 
