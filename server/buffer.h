@@ -45,11 +45,7 @@ class Buffer {
     if (data_.size() - end_ < n) {
       // Slide live bytes to the front before growing, so a buffer drained as fast as it is
       // filled never grows past its high-water mark.
-      if (begin_ > 0) {
-        std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
-      }
+      slide_to_front();
       if (data_.size() - end_ < n) data_.resize(std::max(data_.size() * 2, end_ + n));
     }
     return {data_.data() + end_, data_.size() - end_};
@@ -62,11 +58,7 @@ class Buffer {
   /// keeps its capacity instead of doubling it. The span is at most `n` bytes; commit() follows.
   std::span<char> prepare_up_to(std::size_t n) {
     std::size_t want = std::min(n, kMinRead);
-    if (data_.size() - end_ < want && begin_ > 0) {
-      std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    }
+    if (data_.size() - end_ < want) slide_to_front();
     std::span<char> room = data_.size() - end_ >= want && want > 0
                                ? std::span<char>(data_.data() + end_, data_.size() - end_)
                                : prepare(n);
@@ -77,6 +69,13 @@ class Buffer {
   std::size_t capacity() const { return data_.size(); }
 
  private:
+  void slide_to_front() {
+    if (begin_ == 0) return;
+    std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+
   /// Below this much free space a read grows the buffer rather than read a few bytes at a time.
   static constexpr std::size_t kMinRead = 4096;
 
