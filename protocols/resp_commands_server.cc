@@ -203,23 +203,20 @@ void cmd_info(CommandContext& ctx) {
                                       kRedisVersion, SRV_VERSION, ::getpid(),
                                       (now - ctx.settings.start_time_ms) / 1000));
   }
-  if (wants("clients")) {
-    std::size_t blocked = 0;
-    {
-      auto access = ctx.keyspace.read();
-      blocked = std::as_const(access).clients().blocked_clients();
-    }
-    add_section("Clients", fmt::format("connected_clients:{}\r\nblocked_clients:{}\r\n",
-                                       ctx.keyspace.connected_clients(), blocked));
-  }
+  std::size_t blocked = 0;
   std::size_t keys = 0;
   std::size_t expiring = 0;
   MemoryStats memory;
   {
     auto access = ctx.keyspace.read();
+    blocked = std::as_const(access).clients().blocked_clients();
     keys = access.size();
     if (wants("keyspace") && keys > 0) expiring = access.count_expiring();
     memory = access.memory();
+  }
+  if (wants("clients")) {
+    add_section("Clients", fmt::format("connected_clients:{}\r\nblocked_clients:{}\r\n",
+                                       ctx.keyspace.connected_clients(), blocked));
   }
   if (wants("memory")) {
     add_section("Memory", fmt::format("used_memory:{}\r\nmaxmemory:{}\r\n"
