@@ -19,6 +19,7 @@
 #include <boost/container/vector.hpp>
 
 #include "protocols/keyspace.h"
+#include "server/buffer.h"
 #include "server/waker.h"
 
 namespace srv {
@@ -68,6 +69,16 @@ struct ClientSlot {
   /// Channels and patterns subscribed to.
   std::uint32_t channels = 0;
   std::uint32_t patterns = 0;
+
+  /// Moves the mailbox's bytes to `out`, giving a burst's memory back to the shared heap.
+  void take_mail(Buffer& out) {
+    out.append(shm::view(mailbox));
+    mailbox.clear();
+    if (mailbox.capacity() > 4096) {
+      shm::String freed(mailbox.get_allocator());
+      mailbox.swap(freed);
+    }
+  }
 };
 
 class ClientRegistry {

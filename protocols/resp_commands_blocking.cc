@@ -91,10 +91,7 @@ void run_blocked_op(Keyspace::Access& access, std::string_view key, const Blocke
   shm::List& list = access.find(key)->list();
   switch (op.kind) {
     case BlockedOp::Kind::kPop:
-      resp::array_header(out, 2);
-      resp::bulk(out, key);
-      pop_elements(list, op.from, 1, out);
-      erase_if_empty(access, key, list);
+      pop_one_with_key(access, key, list, op.from, out);
       break;
     case BlockedOp::Kind::kMultiPop:
       pop_with_key(access, key, list, op.from, op.count, out);
@@ -111,16 +108,12 @@ void run_blocked_op(Keyspace::Access& access, std::string_view key, const Blocke
 void block_on(CommandContext& ctx, Keyspace::Access& access, std::span<const std::string_view> keys,
               const BlockedOp& op, std::int64_t timeout_ms, std::string_view destination = {}) {
   RespSession& session = ctx.session;
-  WakeAddress address = session.waker != nullptr ? session.waker->address() : WakeAddress{};
-  if (!address.valid()) {
+  if (enrol(session, access) == nullptr) {
     spdlog::warn("resp: client {} cannot block (no wake-up descriptor); answering as a timeout",
                  session.client_id);
     return resp::null_array(ctx.out);
   }
-  ClientRegistry& clients = access.clients();
-  clients.enrol(session.client_id, address);
-  session.enrolled = true;
-  clients.block(session.client_id, keys, op, destination);
+  access.clients().block(session.client_id, keys, op, destination);
   session.blocked = true;
   session.block_deadline = block_deadline(timeout_ms);
 }
@@ -135,11 +128,7 @@ void blocking_pop(CommandContext& ctx, End end) {
     Value* value = access.find(key);
     if (value == nullptr) continue;
     if (!value->is_list()) return resp::error(ctx.out, kWrongType);
-    resp::array_header(ctx.out, 2);
-    resp::bulk(ctx.out, key);
-    pop_elements(value->list(), end, 1, ctx.out);
-    erase_if_empty(access, key, value->list());
-    return;
+    return pop_one_with_key(access, key, value->list(), end, ctx.out);
   }
   block_on(ctx, access, keys, BlockedOp{BlockedOp::Kind::kPop, end}, *timeout);
 }
@@ -160,6 +149,14 @@ void blocking_move(CommandContext& ctx, End from, End to, std::string_view timeo
 }
 
 }  // namespace
+
+ClientSlot* enrol(RespSession& session, Keyspace::Access& access) {
+  WakeAddress address = session.waker != nullptr ? session.waker->address() : WakeAddress{};
+  if (!address.valid()) return nullptr;
+  ClientSlot& slot = access.clients().enrol(session.client_id, address);
+  session.enrolled = true;
+  return &slot;
+}
 
 void serve_blocked(Keyspace::Access& access, std::string_view key) {
   ClientRegistry& clients = access.clients();
@@ -260,12 +257,7 @@ Mail collect_mail(Keyspace& keyspace, RespSession& session, std::size_t limit, B
   auto access = keyspace.write();
   ClientSlot* slot = access.clients().find(session.client_id);
   if (slot == nullptr) return mail;  // forgotten by a keyspace reset
-  out.append(shm::view(slot->mailbox));
-  slot->mailbox.clear();
-  if (slot->mailbox.capacity() > 4096) {
-    shm::String freed(slot->mailbox.get_allocator());  // give a burst's memory back
-    slot->mailbox.swap(freed);
-  }
+  slot->take_mail(out);
   // The subscriber's own unsent output counts against its limit too: one that never reads
   // is cut, whichever of the two fills first.
   mail.cut = slot->cut || out.size() > limit;
@@ -280,8 +272,7 @@ void time_out_blocked(Keyspace& keyspace, RespSession& session, Buffer& out) {
   ClientRegistry& clients = access.clients();
   ClientSlot* slot = clients.find(session.client_id);
   if (slot != nullptr && !slot->blocked) {  // served (or unblocked) just before the deadline
-    out.append(shm::view(slot->mailbox));
-    slot->mailbox.clear();
+    slot->take_mail(out);
     return;
   }
   clients.unblock(session.client_id);

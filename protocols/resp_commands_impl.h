@@ -10,6 +10,10 @@
 
 #include "protocols/resp_commands.h"
 
+namespace srv {
+struct ClientSlot;
+}  // namespace srv
+
 namespace srv::resp_impl {
 
 // Redis's shared error replies, byte for byte.
@@ -85,6 +89,11 @@ void cmd_lrem(CommandContext& ctx);
 void cmd_lpos(CommandContext& ctx);
 void cmd_ltrim(CommandContext& ctx);
 void cmd_linsert(CommandContext& ctx);
+
+/// The client's entry in the ClientRegistry (made if needed, with its waker's address), or
+/// nullptr when it cannot be woken (no doorbell: out of descriptors). Blocking and pub/sub
+/// commands enrol before they wait; needs the write Access (resp_commands_blocking.cc).
+srv::ClientSlot* enrol(RespSession& session, Keyspace::Access& access);
 
 // Blocking lists (resp_commands_blocking.cc).
 void cmd_blpop(CommandContext& ctx);

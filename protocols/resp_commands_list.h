@@ -69,6 +69,11 @@ void erase_if_empty(Keyspace::Access& access, std::string_view key, shm::List& l
 void pop_with_key(Keyspace::Access& access, std::string_view key, shm::List& list, End end,
                   std::int64_t count, Buffer& out);
 
+/// BLPOP/BRPOP's reply for a non-empty list: [key, element] with one element popped from `end`,
+/// deleting the key if that empties it.
+void pop_one_with_key(Keyspace::Access& access, std::string_view key, shm::List& list, End end,
+                      Buffer& out);
+
 /// What move_element did.
 enum class MoveResult {
   kMoved,          ///< replied the element, which is now at the destination

@@ -37,6 +37,14 @@ std::optional<End> end_arg(CommandContext& ctx, std::string_view text) {
   return std::nullopt;
 }
 
+void pop_one_with_key(Keyspace::Access& access, std::string_view key, shm::List& list, End end,
+                      Buffer& out) {
+  resp::array_header(out, 2);
+  resp::bulk(out, key);
+  pop_elements(list, end, 1, out);
+  erase_if_empty(access, key, list);
+}
+
 void pop_with_key(Keyspace::Access& access, std::string_view key, shm::List& list, End end,
                   std::int64_t count, Buffer& out) {
   auto n = static_cast<std::size_t>(

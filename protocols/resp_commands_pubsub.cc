@@ -32,21 +32,14 @@ std::vector<std::string>& names_of(RespSession& session, Kind kind) {
 }
 
 // Replies already in the mailbox (messages published before this command) go out first, so
-// the client sees them in the order they happened.
-void flush_mailbox(ClientSlot& slot, Buffer& out) {
-  out.append(shm::view(slot.mailbox));
-  slot.mailbox.clear();
-}
-
+// the client sees them in the order they happened: take_mail() before replying.
 void subscribe_generic(CommandContext& ctx, Kind kind) {
   RespSession& session = ctx.session;
-  WakeAddress address = session.waker != nullptr ? session.waker->address() : WakeAddress{};
-  if (!address.valid()) return resp::error(ctx.out, "ERR cannot subscribe: no wake-up descriptor");
   auto access = ctx.keyspace.write();
+  ClientSlot* slot = enrol(session, access);
+  if (slot == nullptr) return resp::error(ctx.out, "ERR cannot subscribe: no wake-up descriptor");
   ClientRegistry& clients = access.clients();
-  ClientSlot& slot = clients.enrol(session.client_id, address);
-  session.enrolled = true;
-  flush_mailbox(slot, ctx.out);
+  slot->take_mail(ctx.out);
   std::vector<std::string>& names = names_of(session, kind);
   for (std::string_view name : ctx.args.subspan(1)) {
     bool added = kind == Kind::kChannel ? clients.subscribe(session.client_id, name)
@@ -82,7 +75,7 @@ void unsubscribe_generic(CommandContext& ctx, Kind kind) {
   }
   auto access = ctx.keyspace.write();
   ClientRegistry& clients = access.clients();
-  if (ClientSlot* slot = clients.find(session.client_id)) flush_mailbox(*slot, ctx.out);
+  if (ClientSlot* slot = clients.find(session.client_id)) slot->take_mail(ctx.out);
   if (ctx.args.size() > 1) {
     for (std::string_view name : ctx.args.subspan(1)) unsubscribe_one(ctx, clients, kind, name);
     return;
