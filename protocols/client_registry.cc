@@ -6,18 +6,16 @@
 #include <utility>
 
 #include "protocols/glob.h"
+#include "protocols/resp_reply.h"
 
 namespace srv {
 namespace {
 
 // A RESP2 array of bulk strings, as Redis frames pushed messages.
-std::string push_frame(std::initializer_list<std::string_view> parts) {
-  std::string out = "*" + std::to_string(parts.size()) + "\r\n";
-  for (std::string_view part : parts) {
-    out += "$" + std::to_string(part.size()) + "\r\n";
-    out.append(part);
-    out += "\r\n";
-  }
+Buffer push_frame(std::initializer_list<std::string_view> parts) {
+  Buffer out;
+  resp::array_header(out, parts.size());
+  for (std::string_view part : parts) resp::bulk(out, part);
   return out;
 }
 
@@ -180,13 +178,13 @@ std::size_t ClientRegistry::publish(std::string_view channel, std::string_view m
   };
   auto it = channels_.find(channel, channels_.hash_function(), KeyEqual{});
   if (it != channels_.end()) {
-    const std::string frame = push_frame({"message", channel, message});
-    for (std::uint64_t client : it->second) send(client, frame);
+    const Buffer frame = push_frame({"message", channel, message});
+    for (std::uint64_t client : it->second) send(client, frame.readable());
   }
   for (const auto& [pattern, clients] : patterns_) {
     if (!glob_match(shm::view(pattern), channel)) continue;
-    const std::string frame = push_frame({"pmessage", shm::view(pattern), channel, message});
-    for (std::uint64_t client : clients) send(client, frame);
+    const Buffer frame = push_frame({"pmessage", shm::view(pattern), channel, message});
+    for (std::uint64_t client : clients) send(client, frame.readable());
   }
   return receivers;
 }
