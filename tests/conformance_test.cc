@@ -947,23 +947,29 @@ TEST_P(ConformanceTest, RunningOutOfDescriptorsNeitherCrashesNorSpins) {
   }
   // While every descriptor is taken, the server may use some CPU to shed connections, but a
   // busy loop would use all of a core. The bound is loose on purpose: this checks "not
-  // spinning", not speed. `fork` first forks a child for each of the clients, which on a loaded
-  // machine (and under ASan) can take a while: a burst that ends is not spinning, so the
-  // window is measured once the CPU has settled, waiting for that no more than 5 s.
-  auto cpu_share = [&](milliseconds window) {
-    const auto cpu_before = srv::test::group_cpu_ticks(server_->pid());
+  // spinning", not speed. It is taken per process: `fork` first forks a child for each of the
+  // clients, which on a loaded machine (and under ASan) can take a while, and 150 children each
+  // starting up are a burst, not a spin. The window is measured once the CPU has settled,
+  // waiting for that no more than 5 s.
+  auto busiest_share = [&](milliseconds window) {
+    const auto before = srv::test::cpu_ticks_by_process(server_->pid());
     const auto wall_before = Clock::now();
     std::this_thread::sleep_for(window);
-    const auto cpu_used = srv::test::group_cpu_ticks(server_->pid()) - cpu_before;
+    const auto after = srv::test::cpu_ticks_by_process(server_->pid());
     const double wall_ticks =
         std::chrono::duration<double>(Clock::now() - wall_before).count() * ::sysconf(_SC_CLK_TCK);
-    return static_cast<double>(cpu_used) / wall_ticks;
+    unsigned long long busiest = 0;
+    for (const auto& [pid, ticks] : after) {
+      const auto was = before.find(pid);
+      busiest = std::max(busiest, ticks - (was == before.end() ? 0 : was->second));
+    }
+    return static_cast<double>(busiest) / wall_ticks;
   };
   const auto settle_until = Clock::now() + 5s;
-  while (Clock::now() < settle_until && cpu_share(300ms) >= 0.5) {
+  while (Clock::now() < settle_until && busiest_share(300ms) >= 0.5) {
   }
-  const double share = cpu_share(1500ms);
-  EXPECT_LT(share, 0.5) << "srv used " << static_cast<int>(share * 100)
+  const double share = busiest_share(1500ms);
+  EXPECT_LT(share, 0.5) << "a process of srv used " << static_cast<int>(share * 100)
                         << "% of a core for 1.5 s while out of descriptors: it is spinning";
   ASSERT_TRUE(server_->running()) << "srv died while out of descriptors";
 
@@ -1187,7 +1193,10 @@ TEST_P(TlsHandshakeTest, ClientsVanishingMidHandshakeLeaveNoSlotBehind) {
     }
     // The first failure the server sees is logged (it may be either client's, under fork). A
     // reset that arrives before accept() leaves the server no peer address to name.
-    const std::string line = log_line("tls_failed_closed 1 so far", 3s);
+    // Under the threaded strategies both failures can be counted before either is logged, so
+    // the logged line may say "2 so far".
+    std::string line = log_line("tls_failed_closed 1 so far", 3s);
+    if (line.empty()) line = log_line("tls_failed_closed 2 so far", 1s);
     const bool named = std::any_of(ports.begin(), ports.end(), [&](std::uint16_t port) {
       return line.find(fmt::format("TLS handshake with 127.0.0.1:{} failed: the client went away",
                                    port)) != std::string::npos;

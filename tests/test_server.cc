@@ -475,8 +475,8 @@ std::string first_difference(std::string_view expected, std::string_view actual)
 
 namespace srv::test {
 
-unsigned long long group_cpu_ticks(pid_t pgid) {
-  unsigned long long total = 0;
+std::map<pid_t, unsigned long long> cpu_ticks_by_process(pid_t pgid) {
+  std::map<pid_t, unsigned long long> ticks;
   for (const ProcInfo& process : live_group_members(pgid)) {
     std::ifstream in(fmt::format("/proc/{}/stat", process.pid));
     std::string text;
@@ -488,8 +488,14 @@ unsigned long long group_cpu_ticks(pid_t pgid) {
     std::string skip;
     for (int field = 3; field < 14 && fields; ++field) fields >> skip;
     unsigned long long utime = 0, stime = 0;
-    if (fields >> utime >> stime) total += utime + stime;
+    if (fields >> utime >> stime) ticks[process.pid] = utime + stime;
   }
+  return ticks;
+}
+
+unsigned long long group_cpu_ticks(pid_t pgid) {
+  unsigned long long total = 0;
+  for (const auto& [pid, ticks] : cpu_ticks_by_process(pgid)) total += ticks;
   return total;
 }
 

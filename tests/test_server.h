@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -145,6 +146,10 @@ int count_threads(pid_t pid);
 
 /// CPU time (user + system, in clock ticks) used so far by the live processes of group `pgid`.
 unsigned long long group_cpu_ticks(pid_t pgid);
+
+/// The same, per live process of group `pgid` (pid to ticks), to tell one process spinning
+/// from many processes each doing a little (fork's children starting up).
+std::map<pid_t, unsigned long long> cpu_ticks_by_process(pid_t pgid);
 
 /// True while `process` (same pid and start time) exists and has not exited (is not a zombie).
 bool still_alive(const ProcInfo& process);
