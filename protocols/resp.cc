@@ -118,7 +118,28 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
 }
 
 RespFactory::RespFactory(const RespSettings& settings)
-    : state_(std::make_shared<RespState>(settings)) {}
+    : RespFactory(settings, std::make_shared<Keyspace>(settings.max_memory)) {}
+
+RespFactory::RespFactory(const RespSettings& settings, std::shared_ptr<Keyspace> keyspace)
+    : state_(std::make_shared<RespState>(settings, std::move(keyspace))) {}
+
+std::shared_ptr<Keyspace> server_keyspace(std::size_t max_memory) {
+  static std::weak_ptr<Keyspace> current;
+  static std::size_t current_size = 0;
+  if (std::shared_ptr<Keyspace> kept = current.lock()) {
+    if (current_size != max_memory) {
+      throw std::invalid_argument(fmt::format(
+          "the keyspace is kept while srv runs and has max_memory {} bytes; a new size needs a "
+          "restart (every resp listener shares it, so they must agree)",
+          current_size));
+    }
+    return kept;
+  }
+  auto made = std::make_shared<Keyspace>(max_memory);
+  current = made;
+  current_size = max_memory;
+  return made;
+}
 
 std::unique_ptr<ProtocolHandler> RespFactory::create(const ConnectionContext& context) {
   return std::make_unique<RespHandler>(state_, &context.waker);
@@ -142,7 +163,9 @@ std::unique_ptr<ProtocolFactory> make_resp_protocol(Section& options) {
   settings.start_time_ms =
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   try {
-    return std::make_unique<RespFactory>(settings);
+    return std::make_unique<RespFactory>(settings, server_keyspace(settings.max_memory));
+  } catch (const std::invalid_argument& e) {
+    options.fail("max_memory", e.what());
   } catch (const std::system_error& e) {
     options.fail("max_memory", fmt::format("cannot map {} bytes of shared memory for the "
                                            "keyspace: {}",

@@ -34,11 +34,19 @@ namespace srv {
 
 /// What every handler of one listener shares: the settings and the keyspace.
 struct RespState {
-  explicit RespState(const RespSettings& resp_settings)
-      : settings(resp_settings), keyspace(resp_settings.max_memory) {}
+  RespState(const RespSettings& resp_settings, std::shared_ptr<Keyspace> shared)
+      : settings(resp_settings), keyspace_owner(std::move(shared)), keyspace(*keyspace_owner) {}
   RespSettings settings;
-  Keyspace keyspace;
+  std::shared_ptr<Keyspace> keyspace_owner;
+  Keyspace& keyspace;
 };
+
+/// The server's one keyspace, which every resp listener shares (as Redis serves one database
+/// on its port and its TLS port) and which outlives a reload: a factory made while another
+/// holds it gets the same one, so what is stored survives a new generation and a strategy
+/// switch. Made (mapped) on first use. Main thread (config loading). Throws
+/// std::invalid_argument if it exists with another max_memory (it cannot be resized).
+std::shared_ptr<Keyspace> server_keyspace(std::size_t max_memory);
 
 /// One connection: parses as many commands as have arrived (pipelining) and appends their
 /// replies in order. Used on one thread at a time, like every handler.
@@ -74,8 +82,10 @@ class RespHandler final : public ProtocolHandler {
 /// forked children (it only copies a shared_ptr and takes a lock-free client id).
 class RespFactory final : public ProtocolFactory {
  public:
-  /// Maps the keyspace. Throws std::system_error if the shared memory cannot be had.
+  /// Maps a keyspace of its own. Throws std::system_error if the shared memory cannot be had.
   explicit RespFactory(const RespSettings& settings);
+  /// Serves `keyspace` (server_keyspace()).
+  RespFactory(const RespSettings& settings, std::shared_ptr<Keyspace> keyspace);
 
   std::unique_ptr<ProtocolHandler> create(const ConnectionContext& context) override;
   /// "-ERR max number of clients reached\r\n", as Redis answers past maxclients.

@@ -26,6 +26,10 @@ enum class Counter : std::uint8_t {
   kRespCrossProtocol,    ///< resp connections closed for sending POST or Host: (HTTP)
   kSlowRequests,         ///< requests cut by read_timeout or min_rate
   kSlowReaders,          ///< clients cut by write_timeout or min_rate for not reading replies
+  kReloads,              ///< reloads that started a new generation
+  kReloadsRefused,       ///< reloads refused: the config was invalid or a listener failed
+  kReloadsFailed,        ///< reloads whose new generation died as it started
+  kGenerationRestarts,   ///< generations started again after they died
   kCount,
 };
 

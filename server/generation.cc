@@ -23,7 +23,7 @@ bool Generation::handle_signals() {
     spdlog::info("second shutdown signal: closing open connections now");
     life_.begin_stop();
   }
-  if (set.reload) spdlog::warn("SIGHUP: reload is not implemented yet; ignoring");
+  if (set.reload) spdlog::debug("SIGHUP: the master reloads; a generation ignores it");
   return set.child;
 }
 

@@ -33,12 +33,7 @@ bool is_wildcard(const sockaddr_storage& addr) {
 
 }  // namespace
 
-Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
-                   std::shared_ptr<ProtocolFactory> protocol,
-                   std::shared_ptr<TransportFactory> transport)
-    : protocol_name_(std::move(protocol_name)),
-      protocol_(std::move(protocol)),
-      transport_(std::move(transport)) {
+ListenSocket::ListenSocket(const Endpoint& endpoint, int backlog) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -84,18 +79,38 @@ Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_n
   }
 }
 
-Listener::~Listener() {
-  if (fd_ >= 0) ::close(fd_);
+ListenSocket::~ListenSocket() {
+  close_here();
 }
+
+void ListenSocket::close_here() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Listener::Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
+                   std::shared_ptr<ProtocolFactory> protocol,
+                   std::shared_ptr<TransportFactory> transport)
+    : Listener(std::make_shared<ListenSocket>(endpoint, backlog), std::move(protocol_name),
+               std::move(protocol), std::move(transport)) {}
+
+Listener::Listener(std::shared_ptr<ListenSocket> socket, std::string protocol_name,
+                   std::shared_ptr<ProtocolFactory> protocol,
+                   std::shared_ptr<TransportFactory> transport)
+    : socket_(std::move(socket)),
+      protocol_name_(std::move(protocol_name)),
+      protocol_(std::move(protocol)),
+      transport_(std::move(transport)) {}
 
 std::unique_ptr<Connection> Listener::make_connection(const AcceptedSocket& socket,
                                                       const ConnectionLimits& limits,
                                                       Doorbell* doorbell) const {
   char peer[kAddressTextSize];
   // A wildcard listener learns which of its addresses a client reached only from the socket.
-  std::string local = local_.empty() ? local_address(socket.fd) : std::string();
+  const std::string& known = socket_->local();
+  std::string local = known.empty() ? local_address(socket.fd) : std::string();
   Connection::Origin origin{next_connection_id(), format_address(socket.peer, peer),
-                            local_.empty() ? std::string_view(local) : local_};
+                            known.empty() ? std::string_view(local) : known};
   return std::make_unique<Connection>(transport_->wrap(socket.fd), *protocol_, origin, doorbell,
                                       limits);
 }
@@ -104,7 +119,7 @@ void Listener::refuse(int fd, const char* why) const {
   transport_->refuse(fd, protocol_->refusal());
   std::uint64_t total = count(Counter::kRefused);
   if (log_allowed(Counter::kRefused)) {
-    spdlog::warn("refused a connection on {}: {} ({} refused so far)", address_, why, total);
+    spdlog::warn("refused a connection on {}: {} ({} refused so far)", address(), why, total);
   }
 }
 

@@ -13,22 +13,48 @@ namespace srv {
 
 class Doorbell;
 
-/// One listening socket, the protocol it serves and the transport (plain or TLS) its connections
-/// get. Owned by the server, not by a strategy, so that it outlives strategy generations (a
-/// reload keeps it open). The fd is non-blocking and close-on-exec; strategies poll and accept
-/// on it but never close it.
-class Listener {
+/// One bound, listening socket. Owned by the master, which keeps it open across reloads while
+/// generations come and go (each with its own Listener over it). The fd is non-blocking and
+/// close-on-exec; nobody but its owner closes it.
+class ListenSocket {
  public:
   /// Binds and listens (SO_REUSEADDR). Throws std::system_error with the address on failure.
-  Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
-           std::shared_ptr<ProtocolFactory> protocol, std::shared_ptr<TransportFactory> transport);
-  ~Listener();
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
+  ListenSocket(const Endpoint& endpoint, int backlog);
+  ~ListenSocket();
+  ListenSocket(const ListenSocket&) = delete;
+  ListenSocket& operator=(const ListenSocket&) = delete;
 
   int fd() const { return fd_; }
   /// "HOST:PORT" with the port actually bound (useful when the config said :0).
   const std::string& address() const { return address_; }
+  /// Numeric "HOST:PORT" connections arrive at; empty for a wildcard address.
+  const std::string& local() const { return local_; }
+  /// Closes this process's copy (a generation's process, for sockets it does not serve).
+  void close_here();
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+  std::string local_;
+};
+
+/// A listening socket bound to the protocol it serves and the transport (plain or TLS) its
+/// connections get, for one generation: a reload makes new Listeners over the same sockets.
+/// Strategies poll and accept on fd() but never close it.
+class Listener {
+ public:
+  /// Binds a socket of its own (tests, and a listener no generation shares).
+  Listener(const Endpoint& endpoint, int backlog, std::string protocol_name,
+           std::shared_ptr<ProtocolFactory> protocol, std::shared_ptr<TransportFactory> transport);
+  /// Over a socket the master keeps.
+  Listener(std::shared_ptr<ListenSocket> socket, std::string protocol_name,
+           std::shared_ptr<ProtocolFactory> protocol, std::shared_ptr<TransportFactory> transport);
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  int fd() const { return socket_->fd(); }
+  /// "HOST:PORT" with the port actually bound (useful when the config said :0).
+  const std::string& address() const { return socket_->address(); }
   const std::string& protocol_name() const { return protocol_name_; }
   /// The factory is shared by every thread and process of a generation; see ProtocolFactory.
   ProtocolFactory& protocol() const { return *protocol_; }
@@ -49,9 +75,7 @@ class Listener {
   void refuse(int fd, const char* why) const;
 
  private:
-  int fd_ = -1;
-  std::string address_;
-  std::string local_;  // numeric "HOST:PORT" connections arrive at; empty for a wildcard address
+  std::shared_ptr<ListenSocket> socket_;
   std::string protocol_name_;
   std::shared_ptr<ProtocolFactory> protocol_;
   std::shared_ptr<TransportFactory> transport_;

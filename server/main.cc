@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -9,7 +10,7 @@
 #include "config/config.h"
 #include "protocols/registry.h"
 #include "server/log.h"
-#include "server/server.h"
+#include "server/master.h"
 #include "strategies/strategy.h"
 
 namespace {
@@ -74,5 +75,5 @@ int main(int argc, char** argv) {
     return 0;
   }
   srv::setup_logging(config.log_level);
-  return srv::run_server(config);
+  return srv::run_master(overrides, std::move(config));
 }

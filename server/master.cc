@@ -1,0 +1,320 @@
+#include "server/master.h"
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <list>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "server/accept.h"
+#include "server/counters.h"
+#include "server/doorbell.h"
+#include "server/generation.h"
+#include "server/listener.h"
+#include "server/log.h"
+#include "server/signals.h"
+#include "strategies/process_util.h"
+#include "strategies/strategy.h"
+
+namespace srv {
+namespace {
+
+/// A new generation must have run this long before the old one is told to drain: one that
+/// dies at once (a strategy that cannot start) leaves the old one serving.
+constexpr milliseconds kSettle{300};
+/// Respawn delays: doubled for each death within kStable of a start, up to kMaxBackoff.
+constexpr milliseconds kFirstBackoff{100};
+constexpr milliseconds kMaxBackoff{10'000};
+constexpr milliseconds kStable{10'000};
+/// A draining generation still alive this long after its shutdown_timeout is killed.
+constexpr milliseconds kKillGrace{5'000};
+
+/// Thrown in a generation's process once its strategy has returned, to unwind to main().
+struct GenerationDone {
+  int code;
+};
+
+/// One generation: its config, its Listeners over the master's sockets, and its process.
+struct Run {
+  int number = 0;
+  std::shared_ptr<Config> config;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  pid_t pid = -1;  // -1: not running (a respawn is due at respawn_at)
+  Clock::time_point started;
+  bool draining = false;
+  bool failed = false;  // died before it settled: never respawned
+  int quick_deaths = 0;
+  Clock::time_point settle_at = Clock::time_point::max();
+  Clock::time_point respawn_at = Clock::time_point::max();
+  Clock::time_point kill_at = Clock::time_point::max();
+};
+
+class Master {
+ public:
+  explicit Master(const Overrides& overrides) : overrides_(overrides) {}
+
+  /// Binds the first generation's listeners and serves until stopped. Returns the exit code.
+  int run(Config config);
+
+ private:
+  /// Listeners for `config` over kept sockets (bound anew where none matches). Throws with the
+  /// address when one cannot be bound.
+  std::vector<std::unique_ptr<Listener>> bind(const Config& config);
+  void spawn(Run& run);
+  [[noreturn]] void serve_in_child(Run& run);
+  void reload();
+  void reap();
+  void on_exit(Run& run, int status);
+  void terminate();
+  void tick();
+  int poll_timeout() const;
+  void drop_unused_sockets();
+  bool running_any() const;
+
+  Overrides overrides_;
+  std::map<std::string, std::shared_ptr<ListenSocket>> sockets_;  // by configured endpoint
+  std::list<Run> runs_;
+  int next_number_ = 1;
+  bool stopping_ = false;
+};
+
+std::string socket_key(const ListenerConfig& lc) {
+  return format_endpoint(lc.endpoint.host.empty() ? "*" : lc.endpoint.host, lc.endpoint.port);
+}
+
+std::vector<std::unique_ptr<Listener>> Master::bind(const Config& config) {
+  std::vector<std::unique_ptr<Listener>> out;
+  for (const ListenerConfig& lc : config.listeners) {
+    std::shared_ptr<ListenSocket>& socket = sockets_[socket_key(lc)];
+    if (!socket) socket = std::make_shared<ListenSocket>(lc.endpoint, lc.backlog);
+    out.push_back(std::make_unique<Listener>(socket, lc.protocol, lc.factory, lc.transport));
+  }
+  return out;
+}
+
+int Master::run(Config first) {
+  auto config = std::make_shared<Config>(std::move(first));
+  Run& run = runs_.emplace_back();
+  run.number = next_number_++;
+  run.config = config;
+  try {
+    run.listeners = bind(*config);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  for (const auto& listener : run.listeners) {
+    spdlog::info("listening on {} protocol={} transport={} strategy={}", listener->address(),
+                 listener->protocol_name(), listener->transport().name(), config->strategy_name);
+  }
+  try {
+    spawn(run);
+    while (running_any() || !stopping_) {
+      pollfd pfd{signal_pipe_fd(), POLLIN, 0};
+      if (::poll(&pfd, 1, poll_timeout()) > 0) {
+        SignalSet set = take_signals();
+        if (set.child) reap();
+        if (set.terminate) terminate();
+        if (set.reload && !stopping_) reload();
+      }
+      tick();
+    }
+  } catch (const GenerationDone& done) {
+    return done.code;  // in a generation's process: its strategy has finished
+  }
+  spdlog::info("stopped");
+  return 0;
+}
+
+void Master::spawn(Run& run) {
+  pid_t master = ::getpid();
+  pid_t pid = fork_with_signals_blocked();
+  if (pid < 0) {
+    spdlog::error("generation {}: cannot fork: {}", run.number, std::strerror(errno));
+    run.respawn_at = Clock::now() + kMaxBackoff;
+    return;
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a master that dies drains its generations
+    if (::getppid() != master) ::raise(SIGTERM);
+    serve_in_child(run);
+  }
+  run.pid = pid;
+  run.started = Clock::now();
+  run.respawn_at = Clock::time_point::max();
+  spdlog::info("generation {} started: strategy {}, pid {}", run.number, run.config->strategy_name,
+               pid);
+}
+
+void Master::serve_in_child(Run& run) {
+  install_signal_pipe();  // its own: the master's signals are the master's
+  unblock_signals_in_child();
+  // Sockets other generations use are none of this one's business.
+  for (const auto& [key, socket] : sockets_) {
+    bool mine = std::any_of(run.listeners.begin(), run.listeners.end(),
+                            [&](const auto& l) { return l->fd() == socket->fd(); });
+    if (!mine) socket->close_here();
+  }
+  std::vector<Listener*> views;
+  for (const auto& listener : run.listeners) views.push_back(listener.get());
+  Generation generation(std::move(views), run.config->settings, signal_pipe_fd());
+  run.config->strategy->run(generation);
+  spdlog::info("generation {} stopped", run.number);
+  throw GenerationDone{0};
+}
+
+void Master::reload() {
+  const auto began = Clock::now();
+  std::shared_ptr<Config> config;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  try {
+    config = std::make_shared<Config>(load_config(overrides_));
+    listeners = bind(*config);
+  } catch (const std::exception& e) {
+    count(Counter::kReloadsRefused);
+    spdlog::error("reload refused: {} (the running generation goes on)", e.what());
+    drop_unused_sockets();
+    return;
+  }
+  setup_logging(config->log_level);
+  Run& run = runs_.emplace_back();
+  run.number = next_number_++;
+  run.config = std::move(config);
+  run.listeners = std::move(listeners);
+  run.settle_at = Clock::now() + kSettle;
+  spawn(run);
+  count(Counter::kReloads);
+  spdlog::info("reload: generation {} (strategy {}) starting in {} ms; the old one drains once it "
+               "has settled",
+               run.number, run.config->strategy_name,
+               std::chrono::duration_cast<milliseconds>(Clock::now() - began).count());
+}
+
+void Master::reap() {
+  int status = 0;
+  for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) {
+    auto it = std::find_if(runs_.begin(), runs_.end(), [&](const Run& r) { return r.pid == pid; });
+    if (it != runs_.end()) on_exit(*it, status);
+  }
+  runs_.remove_if([](const Run& r) { return r.pid < 0 && (r.draining || r.failed); });
+  drop_unused_sockets();
+}
+
+void Master::on_exit(Run& run, int status) {
+  run.pid = -1;
+  if (run.draining || stopping_) {
+    spdlog::info("generation {} has drained: {}", run.number, describe_exit(status));
+    run.draining = true;  // done: removed by reap()
+    return;
+  }
+  if (run.settle_at != Clock::time_point::max()) {
+    run.failed = true;
+    count(Counter::kReloadsFailed);
+    spdlog::error("reload failed: generation {} (strategy {}) {} as it started; the previous "
+                  "generation goes on serving",
+                  run.number, run.config->strategy_name, describe_exit(status));
+    return;
+  }
+  auto lived = Clock::now() - run.started;
+  run.quick_deaths = lived < kStable ? run.quick_deaths + 1 : 0;
+  milliseconds delay = kFirstBackoff;
+  for (int i = 1; i < run.quick_deaths && delay < kMaxBackoff; ++i) delay *= 2;
+  delay = std::min(delay, kMaxBackoff);
+  run.respawn_at = Clock::now() + delay;
+  count(Counter::kGenerationRestarts);
+  spdlog::error("generation {} (strategy {}) {}; starting it again in {} ms", run.number,
+                run.config->strategy_name, describe_exit(status), delay.count());
+}
+
+void Master::terminate() {
+  auto now = Clock::now();
+  if (!stopping_) {
+    stopping_ = true;
+    spdlog::info("shutting down: generations drain; open connections have their shutdown_timeout");
+  }
+  for (Run& run : runs_) {
+    run.respawn_at = Clock::time_point::max();
+    if (run.pid < 0) continue;
+    // A second signal reaches a generation already draining: it closes its connections now.
+    ::kill(run.pid, SIGTERM);
+    if (run.kill_at == Clock::time_point::max()) {
+      run.kill_at = now + run.config->settings.shutdown_timeout + kKillGrace;
+    }
+  }
+}
+
+void Master::tick() {
+  auto now = Clock::now();
+  for (Run& run : runs_) {
+    if (run.pid < 0 && run.respawn_at <= now && !stopping_) spawn(run);
+    if (run.pid > 0 && run.kill_at <= now) {
+      spdlog::warn("generation {} (pid {}) outlived its shutdown_timeout: killing it", run.number,
+                   run.pid);
+      ::kill(run.pid, SIGKILL);
+      run.kill_at = Clock::time_point::max();
+    }
+    if (run.pid > 0 && run.settle_at <= now) {
+      run.settle_at = Clock::time_point::max();
+      for (Run& old : runs_) {
+        if (&old == &run || old.draining || old.number > run.number) continue;
+        old.draining = true;
+        old.respawn_at = Clock::time_point::max();
+        if (old.pid > 0) {
+          ::kill(old.pid, SIGTERM);
+          old.kill_at = now + old.config->settings.shutdown_timeout + kKillGrace;
+          spdlog::info("generation {} drains: generation {} serves", old.number, run.number);
+        }
+      }
+      reap();  // an old one waiting to respawn is simply dropped
+    }
+  }
+}
+
+int Master::poll_timeout() const {
+  auto next = Clock::time_point::max();
+  for (const Run& run : runs_) next = std::min({next, run.respawn_at, run.kill_at, run.settle_at});
+  if (next == Clock::time_point::max()) return -1;
+  auto left = std::chrono::ceil<milliseconds>(next - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+}
+
+void Master::drop_unused_sockets() {
+  for (auto it = sockets_.begin(); it != sockets_.end();) {
+    bool used = std::any_of(runs_.begin(), runs_.end(), [&](const Run& run) {
+      return std::any_of(run.listeners.begin(), run.listeners.end(),
+                         [&](const auto& l) { return l->fd() == it->second->fd(); });
+    });
+    if (used) {
+      ++it;
+    } else {
+      spdlog::info("closed listener {}: no generation serves it", it->second->address());
+      it = sockets_.erase(it);
+    }
+  }
+}
+
+bool Master::running_any() const {
+  return std::any_of(runs_.begin(), runs_.end(), [](const Run& r) { return r.pid > 0; });
+}
+
+}  // namespace
+
+int run_master(const Overrides& overrides, Config config) {
+  install_signal_pipe();
+  reserve_spare_fd();
+  init_counters();   // before anything forks, so every process adds to the same totals
+  init_doorbells();  // likewise: a ring that finds a doorbell full is seen by its owner
+  Master master(overrides);
+  return master.run(std::move(config));
+}
+
+}  // namespace srv
