@@ -128,8 +128,8 @@ namespace {
 class HttpFactory final : public ProtocolFactory {
  public:
   HttpFactory(const HttpLimits& limits, SteadyNow now) : limits_(limits), now_(now) {}
-  std::unique_ptr<ProtocolHandler> create(const ConnectionContext&) override {
-    return std::make_unique<HttpHandler>(limits_, now_);
+  std::unique_ptr<ProtocolHandler> create(const ConnectionContext& context) override {
+    return std::make_unique<HttpHandler>(limits_, now_, context.draining);
   }
   std::string_view refusal() const override { return kRefusal; }
 
@@ -154,7 +154,8 @@ std::string_view http_refusal() {
 
 // ---- The handler -----------------------------------------------------------------------------
 
-HttpHandler::HttpHandler(const HttpLimits& limits, SteadyNow now) : limits_(limits), now_(now) {}
+HttpHandler::HttpHandler(const HttpLimits& limits, SteadyNow now, const std::atomic<bool>* draining)
+    : limits_(limits), now_(now), draining_(draining) {}
 
 Step HttpHandler::on_data(std::string_view in, Buffer& out) {
   return state_ == State::kHead ? on_head(in, out) : on_body(in, out);
@@ -246,6 +247,9 @@ Step HttpHandler::on_body(std::string_view in, Buffer& out) {
 
 Verdict HttpHandler::finish_request(Buffer& out) {
   state_ = State::kHead;
+  // Draining (a reload): this answer is the last, so the client reconnects to the new
+  // generation at a request boundary instead of finding its keep-alive connection closed.
+  if (draining_ && draining_->load(std::memory_order_relaxed)) keep_alive_ = false;
   out.append(kStatus200);
   out.append(current_date());
   std::string_view end = !keep_alive_ ? kEndClose : http10_ ? kEndKeepAlive10 : kEndKeepAlive11;

@@ -9,6 +9,7 @@
 // (kCloseAfterFlush), 404 and 405 included: after an error nothing about the rest of the stream
 // is trusted. Responses are always HTTP/1.1 with Content-Length, never chunked.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -65,7 +66,9 @@ using SteadyNow = Clock::time_point (*)();
 /// One connection's HTTP state. Used on one thread at a time, like every handler.
 class HttpHandler final : public ProtocolHandler {
  public:
-  HttpHandler(const HttpLimits& limits, SteadyNow now);
+  /// `draining` (ConnectionContext::draining, may be null): once set, each answer says
+  /// `Connection: close` and the connection closes after it.
+  HttpHandler(const HttpLimits& limits, SteadyNow now, const std::atomic<bool>* draining = nullptr);
 
   /// Consumes at most one request head or a piece of the current body per call, appending the
   /// answers in request order to `out`. Keeps no view of `in` past the call.
@@ -92,6 +95,7 @@ class HttpHandler final : public ProtocolHandler {
 
   HttpLimits limits_;
   SteadyNow now_;
+  const std::atomic<bool>* draining_;
   State state_ = State::kHead;
   Clock::time_point head_deadline_ = Clock::time_point::max();
   std::size_t head_scanned_ = 0;  // bytes of the pending head already parsed (incomplete)

@@ -7,6 +7,7 @@
 
 #include "server/counters.h"
 #include "server/doorbell.h"
+#include "server/drain_notice.h"
 
 namespace srv {
 
@@ -15,7 +16,8 @@ Connection::Connection(std::unique_ptr<Transport> transport, ProtocolFactory& fa
     : transport_(std::move(transport)),
       doorbell_(doorbell),
       id_(origin.id),
-      handler_(factory.create(ConnectionContext{origin.id, origin.peer, origin.local, *this})),
+      handler_(factory.create(
+          ConnectionContext{origin.id, origin.peer, origin.local, *this, &process_draining()})),
       limits_(limits),
       last_activity_(Clock::now()) {}
 

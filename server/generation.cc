@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/drain_notice.h"
 #include "server/signals.h"
 
 namespace srv {
@@ -29,6 +30,7 @@ bool Generation::handle_signals() {
 
 void Generation::drain() {
   if (!deadline_) deadline_ = Clock::now() + settings_.shutdown_timeout;
+  mark_process_draining();
   life_.begin_drain();
   if (drain_hook_) std::exchange(drain_hook_, nullptr)();
 }

@@ -193,10 +193,11 @@ void Master::reload() {
   run.settle_at = Clock::now() + kSettle;
   spawn(run);
   count(Counter::kReloads);
-  spdlog::info("reload: generation {} (strategy {}) starting in {} ms; the old one drains once it "
-               "has settled",
-               run.number, run.config->strategy_name,
-               std::chrono::duration_cast<milliseconds>(Clock::now() - began).count());
+  spdlog::info(
+      "reload: generation {} (strategy {}) starting in {} ms; the old one drains once it "
+      "has settled",
+      run.number, run.config->strategy_name,
+      std::chrono::duration_cast<milliseconds>(Clock::now() - began).count());
 }
 
 void Master::reap() {
@@ -219,9 +220,10 @@ void Master::on_exit(Run& run, int status) {
   if (run.settle_at != Clock::time_point::max()) {
     run.failed = true;
     count(Counter::kReloadsFailed);
-    spdlog::error("reload failed: generation {} (strategy {}) {} as it started; the previous "
-                  "generation goes on serving",
-                  run.number, run.config->strategy_name, describe_exit(status));
+    spdlog::error(
+        "reload failed: generation {} (strategy {}) {} as it started; the previous "
+        "generation goes on serving",
+        run.number, run.config->strategy_name, describe_exit(status));
     return;
   }
   auto lived = Clock::now() - run.started;

@@ -4,6 +4,7 @@
 // socket, never blocks and does not know which strategy drives it. This header is the contract
 // between protocol authors and strategy authors.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -108,6 +109,10 @@ struct ConnectionContext {
   std::string_view local;
   /// This connection's waker; outlives the handler.
   Waker& waker;
+  /// True once the server drains this connection's generation (a reload, a shutdown): end a
+  /// keep-alive connection at the next request boundary. Outlives the handler; never null
+  /// when srv makes the context.
+  const std::atomic<bool>* draining = nullptr;
 };
 
 /// Creates handlers. One factory serves one listener for the life of a strategy generation.

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "server/drain_notice.h"
+
 namespace srv {
 namespace {
 
@@ -14,10 +16,17 @@ int g_pipe[2] = {-1, -1};
 
 extern "C" void on_signal(int signo) {
   int saved = errno;  // the interrupted code may be inspecting errno
+  // At once, not when the pipe is next read: a prefork worker reads it only between sessions,
+  // and its session's handler should already end keep-alive at the next request.
+  if (signo == SIGTERM || signo == SIGINT) mark_process_draining();
   unsigned char byte = static_cast<unsigned char>(signo);
   // A full pipe already guarantees a wake-up, so a failed write loses nothing that matters.
   [[maybe_unused]] auto n = ::write(g_pipe[1], &byte, 1);
   errno = saved;
+}
+
+extern "C" void on_drain_signal(int) {
+  mark_process_draining();
 }
 
 void set_handler(int signo, void (*handler)(int)) {
@@ -75,6 +84,10 @@ SignalSet take_signals() {
     }
   }
   return set;
+}
+
+void notice_drain_by_sigterm() {
+  set_handler(SIGTERM, on_drain_signal);
 }
 
 void detach_signals_in_child() {

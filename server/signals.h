@@ -24,4 +24,8 @@ SignalSet take_signals();
 /// parent decides when a child dies) and restores SIGCHLD's default.
 void detach_signals_in_child();
 
+/// In such a child: SIGTERM marks the process as draining (drain_notice.h) instead of being
+/// ignored. The parent still decides when the child dies.
+void notice_drain_by_sigterm();
+
 }  // namespace srv

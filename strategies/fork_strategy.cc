@@ -25,6 +25,11 @@ class ForkStrategy final : public Strategy, private Dispatcher {
  public:
   void run(Generation& generation) override {
     generation_ = &generation;
+    // Children serve on through a drain; they learn of it so that their handlers can end
+    // keep-alive connections at a request boundary (see drain_notice.h).
+    generation.on_drain([this] {
+      for (pid_t child : children_) ::kill(child, SIGTERM);
+    });
     run_accept_loop(generation, *this);
     generation_ = nullptr;
   }
@@ -50,6 +55,7 @@ class ForkStrategy final : public Strategy, private Dispatcher {
 
   [[noreturn]] void serve_in_child(pid_t parent, const AcceptedSocket& socket, Listener& listener) {
     detach_signals_in_child();
+    notice_drain_by_sigterm();
     unblock_signals_in_child();
     prepare_child(parent, *generation_, /*keep_listeners=*/false);
     // The parent ends us with SIGKILL at the drain deadline.
