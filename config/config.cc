@@ -191,6 +191,7 @@ Config load_config_text(const std::string& text, const std::string& source,
       static_cast<int>(top.integer("max_connections", 1024, 1, 1'000'000));
   config.settings.shutdown_timeout = top.duration("shutdown_timeout", 10s, 0ms, 24h);
   config.settings.limits = read_limits(top);
+  config.pid_file = top.string("pid_file", "");
   config.log_level = top.string("log_level", "info");
   if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
       config.log_level != "error") {

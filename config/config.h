@@ -51,6 +51,8 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   ServerSettings settings;
   std::string log_level = "info";
+  /// Where the master writes its pid ("" for nowhere); `srv -s SIGNAL` reads it.
+  std::string pid_file;
 };
 
 /// Reads the file named in `overrides` (or the embedded default), applies the overrides and

@@ -32,8 +32,7 @@ int main(int argc, char** argv) {
   bool list_protocols = false;
   bool version = false;
   app.add_option("-c,--config", overrides.config_file, "YAML config file (default: embedded)");
-  app.add_option("-s,--strategy", overrides.strategy,
-                 "concurrency strategy (see --list-strategies)");
+  app.add_option("--strategy", overrides.strategy, "concurrency strategy (see --list-strategies)");
   app.add_option("-p,--protocol", overrides.protocol, "protocol for every listener");
   app.add_option("-l,--listen", overrides.listen, "HOST:PORT; replaces the listeners");
   app.add_option("--workers", overrides.workers, "prefork worker processes");
@@ -41,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", overrides.max_connections,
                  "cap on connections served at once");
   app.add_flag("--check-config", check_only, "validate the configuration and exit (0 or 2)");
+  std::string signal_name;
+  app.add_option("-s,--signal", signal_name,
+                 "signal the running master (pid_file of the config): reload or stop");
   app.add_flag("--list-strategies", list_strategies, "print the strategies and exit");
   app.add_flag("--list-protocols", list_protocols, "print the protocols and exit");
   app.add_flag("-V,--version", version, "print the version and exit");
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "srv: %s\n", e.what());
     return kExitConfigError;
   }
+  if (!signal_name.empty()) return srv::signal_master(config, signal_name);
   if (check_only) {
     std::printf("%s: configuration ok (strategy %s, %zu listener%s)\n", config.source.c_str(),
                 config.strategy_name.c_str(), config.listeners.size(),

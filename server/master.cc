@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <list>
 #include <map>
 #include <memory>
@@ -308,6 +310,38 @@ bool Master::running_any() const {
   return std::any_of(runs_.begin(), runs_.end(), [](const Run& r) { return r.pid > 0; });
 }
 
+/// The master's pid in a file for `srv -s`, written at start (through a rename, so a reader
+/// never sees half of it) and removed at exit. A failure to write it is logged, not fatal.
+class PidFile {
+ public:
+  explicit PidFile(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    std::string temp = path_ + ".tmp";
+    {
+      std::ofstream out(temp, std::ios::trunc);
+      out << ::getpid() << "\n";
+      if (!out.flush()) {
+        spdlog::error("cannot write pid_file {}: {}", temp, std::strerror(errno));
+        path_.clear();
+        return;
+      }
+    }
+    if (::rename(temp.c_str(), path_.c_str()) != 0) {
+      spdlog::error("cannot write pid_file {}: {}", path_, std::strerror(errno));
+      path_.clear();
+    }
+  }
+  ~PidFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+  void disown() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace
 
 int run_master(const Overrides& overrides, Config config) {
@@ -315,8 +349,41 @@ int run_master(const Overrides& overrides, Config config) {
   reserve_spare_fd();
   init_counters();   // before anything forks, so every process adds to the same totals
   init_doorbells();  // likewise: a ring that finds a doorbell full is seen by its owner
+  const pid_t master_pid = ::getpid();
+  PidFile pid_file(config.pid_file);
   Master master(overrides);
-  return master.run(std::move(config));
+  int code = master.run(std::move(config));
+  if (::getpid() != master_pid) pid_file.disown();  // a generation's process: not ours to remove
+  return code;
+}
+
+int signal_master(const Config& config, std::string_view name) {
+  int signo = name == "reload" ? SIGHUP : name == "stop" ? SIGTERM : 0;
+  if (signo == 0) {
+    std::fprintf(stderr, "srv: -s %.*s: unknown signal name (reload, stop)\n",
+                 static_cast<int>(name.size()), name.data());
+    return 2;
+  }
+  if (config.pid_file.empty()) {
+    std::fprintf(stderr, "srv: -s needs pid_file in %s (the running master writes it)\n",
+                 config.source.c_str());
+    return 1;
+  }
+  std::ifstream in(config.pid_file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) {
+    std::fprintf(stderr, "srv: cannot read a pid from %s: is srv running?\n",
+                 config.pid_file.c_str());
+    return 1;
+  }
+  if (::kill(static_cast<pid_t>(pid), signo) != 0) {
+    std::fprintf(stderr, "srv: cannot signal pid %ld (from %s): %s\n", pid, config.pid_file.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  std::printf("srv: sent %s to the master, pid %ld\n",
+              signo == SIGHUP ? "SIGHUP (reload)" : "SIGTERM (stop)", pid);
+  return 0;
 }
 
 }  // namespace srv

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 #include "config/config.h"
 
 namespace srv {
@@ -22,5 +24,11 @@ namespace srv {
 /// clean shutdown, 1 when a listener cannot be opened. In a generation's process it returns
 /// too, once that generation has finished, with its exit code: main() returns it as usual.
 int run_master(const Overrides& overrides, Config config);
+
+/// `srv -s NAME`, as nginx's: sends the running master (its pid read from config.pid_file) the
+/// signal for NAME: "reload" SIGHUP, "stop" SIGTERM. Prints what it did or why it could not.
+/// Returns the exit code: 0 when sent, 1 when there is no pid file or no such process, 2 for an
+/// unknown NAME.
+int signal_master(const Config& config, std::string_view name);
 
 }  // namespace srv
