@@ -290,6 +290,18 @@ std::vector<std::string> TestServer::log_lines() const {
   return lines_;
 }
 
+pid_t TestServer::generation_pid(milliseconds timeout) {
+  static constexpr std::string_view kMark = " started: strategy ";
+  if (!wait_for_log(kMark, timeout)) return -1;
+  pid_t pid = -1;
+  for (const std::string& line : log_lines()) {
+    std::size_t at = line.find(kMark);
+    std::size_t pid_at = at == std::string::npos ? at : line.find(", pid ", at);
+    if (pid_at != std::string::npos) pid = static_cast<pid_t>(std::stol(line.substr(pid_at + 6)));
+  }
+  return pid;
+}
+
 std::string TestServer::log_text() const {
   std::string text;
   for (const std::string& line : log_lines()) text += "  | " + line + "\n";

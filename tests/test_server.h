@@ -85,6 +85,11 @@ class TestServer {
   /// Waits up to `timeout` for an output line containing `needle`; true if one arrived.
   bool wait_for_log(std::string_view needle, milliseconds timeout);
 
+  /// The process serving the current generation (srv's master runs each generation in a child
+  /// and logs "generation N started: strategy S, pid P"): the latest such pid, waiting up to
+  /// `timeout` for the first; -1 if none came.
+  pid_t generation_pid(milliseconds timeout = milliseconds(5'000));
+
  private:
   void read_output();
   void consume_line(std::string line);

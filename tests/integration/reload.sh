@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The master process, from outside as an operator uses it: SIGHUP reloads (through `srv -s
+# reload` and its pid file) that switch strategy under wrk's load with no failed request, one of
+# them with a broken config (refused, the old generation goes on), the resp keyspace kept across
+# a switch, listeners added and removed by a reload, a killed generation respawned under every
+# strategy, and `srv -s stop`.
+#
+#   tests/integration/reload.sh [path/to/srv]      (default: build/bin/srv)
+#
+# Prints `ok - ...` / `not ok - ...` per check and `N passed, M failed` last; exits 1 on failure.
+# Every wait is bounded.
+
+set -euo pipefail
+
+SRV=${1:-build/bin/srv}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
+readonly kClientTimeout=20 # seconds for any one client command
+
+harness_init srv-reload
+require_tools --hint "(scripts/install-deps.sh --test)" curl wrk redis-cli timeout ss
+list_strategies
+
+CONFIG=$WORK/srv.yaml
+PID_FILE=$WORK/srv.pid
+
+# write_config STRATEGY [EXTRA_LISTENER_PORT]: http on port 0, resp on a fixed free port (a
+# reload keeps a socket by its configured address, so port 0 is kept too), and optionally a
+# third listener.
+write_config() {
+  {
+    echo "strategy: $1"
+    echo "pid_file: $PID_FILE"
+    echo "listeners:"
+    echo "  - {listen: 127.0.0.1:0, protocol: http}"
+    echo "  - {listen: 127.0.0.1:$RESP_PORT, protocol: resp}"
+    [[ -n ${2:-} ]] && echo "  - {listen: 127.0.0.1:$2, protocol: http}"
+    true
+  } >"$CONFIG"
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+reload() { timeout "$kClientTimeout" "$SRV" -c "$CONFIG" -s reload >/dev/null; }
+
+# wait_log PATTERN COUNT: the log has at least COUNT lines matching PATTERN within 10 s.
+wait_log() {
+  local deadline=$((SECONDS + 10))
+  while (($(grep -cE "$1" "$SRV_LOG" || true) < $2)); do
+    ((SECONDS > deadline)) && return 1
+    sleep 0.05
+  done
+}
+
+# generation_pid N: the pid the master logged for generation N's latest start.
+generation_pid() {
+  sed -n "s/.*generation $1 started: strategy [a-z_]*, pid \([0-9]*\).*/\1/p" "$SRV_LOG" | tail -n1
+}
+
+resp() { timeout "$kClientTimeout" redis-cli -p "$RESP_PORT" "$@"; }
+
+RESP_PORT=$(free_port)
+first=$(echo "$strategies" | head -n1)
+
+# --- reloads switching strategy under load, one of them broken ------------------------------
+write_config "$first"
+if start_srv reload -c "$CONFIG"; then
+  check "pid_file holds the master's pid" test "$(cat "$PID_FILE" 2>/dev/null)" = "$SRV_PID"
+  resp set kept value >/dev/null
+  resp rpush queue a b c >/dev/null
+  n=$(echo "$strategies" | wc -l)
+  duration=$((n * 3 / 2 + 4))
+  timeout $((duration + kClientTimeout)) wrk -t2 -c16 -d"${duration}s" "http://127.0.0.1:$SRV_PORT/" \
+    >"$WORK/wrk.out" 2>&1 &
+  wrk_pid=$!
+  sleep 1
+  reloads=0
+  for s in $strategies; do
+    if ((reloads == 2)); then
+      echo "strategy: [not, a, strategy" >"$CONFIG" # broken YAML: refused
+      reload || true
+      check "a broken config is refused with file:line:col and the old generation goes on" \
+        wait_log "reload refused: $CONFIG:[0-9]+:[0-9]+: " 1
+    fi
+    write_config "$s"
+    reload
+    reloads=$((reloads + 1))
+    sleep 1.4
+  done
+  wait "$wrk_pid" || true
+  served=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+  if ! grep -q "Socket errors" "$WORK/wrk.out" && ! grep -q "Non-2xx" "$WORK/wrk.out" &&
+    [[ ${served:-0} -gt 1000 ]]; then
+    ok "wrk through $reloads reloads ($(echo $strategies | tr ' ' ',')): $served requests, none failed"
+  else
+    not_ok "wrk through $reloads reloads: no failed request"
+    diag <"$WORK/wrk.out"
+  fi
+  last=$(echo "$strategies" | tail -n1)
+  check "the last generation runs $last" wait_log "generation $((reloads + 1)) started: strategy $last," 1
+  check "every old generation drained" wait_log "generation [0-9]+ has drained" "$reloads"
+  check "the keyspace survived every strategy switch" test "$(resp get kept)" = value
+  check "the list too" test "$(resp llen queue)" = 3
+
+  # --- listeners added and removed by a reload ----------------------------------------------
+  extra=$(free_port)
+  write_config "$last" "$extra"
+  reload
+  check "a listener added by a reload serves" \
+    timeout 10 bash -c "until curl -sf http://127.0.0.1:$extra/healthz >/dev/null; do sleep 0.1; done"
+  write_config "$last"
+  reload
+  check "a listener removed by a reload is closed once its generation drained" \
+    timeout 10 bash -c "while ss -ltnH 'sport = :$extra' | grep -q LISTEN; do sleep 0.1; done"
+  check "the others still serve" curl -sf "http://127.0.0.1:$SRV_PORT/healthz" -o /dev/null
+
+  # --- srv -s stop ---------------------------------------------------------------------------
+  timeout "$kClientTimeout" "$SRV" -c "$CONFIG" -s stop >/dev/null
+  deadline=$((SECONDS + 10))
+  while kill -0 "$SRV_PID" 2>/dev/null && ((SECONDS <= deadline)); do sleep 0.05; done
+  rc=0
+  wait "$SRV_PID" || rc=$?
+  forget_pid "$SRV_PID"
+  check "srv -s stop: the master exits 0" test "$rc" = 0
+  check "and removes its pid_file" test ! -e "$PID_FILE"
+  check "no error in the log" clean_log
+fi
+
+# --- a killed generation is respawned, under every strategy ----------------------------------
+for s in $strategies; do
+  write_config "$s"
+  start_srv "respawn-$s" -c "$CONFIG" || {
+    not_ok "$s: srv starts"
+    continue
+  }
+  resp set survivor "$s" >/dev/null
+  victim=$(generation_pid 1)
+  kill -KILL "$victim"
+  if wait_log "generation 1 \(strategy $s\) killed by signal 9" 1 &&
+    wait_log "generation 1 started: strategy $s," 2; then
+    ok "$s: the generation killed with SIGKILL (pid $victim) is respawned ($(generation_pid 1))"
+  else
+    not_ok "$s: the generation killed with SIGKILL is respawned"
+    tail -n 5 "$SRV_LOG" | diag
+  fi
+  check "$s: http serves after the respawn" \
+    timeout 10 bash -c "until curl -sf http://127.0.0.1:$SRV_PORT/healthz >/dev/null; do sleep 0.1; done"
+  check "$s: the keyspace outlived the generation" test "$(resp get survivor)" = "$s"
+  check "$s: srv exits 0 on SIGTERM" stop_srv
+  # Generations are forks of the master, with its command line.
+  check "$s: nothing of it is left" test -z "$(pgrep -f -- "-c $CONFIG" || true)"
+done
+
+harness_finish
