@@ -47,6 +47,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -484,8 +485,22 @@ class Fanout:
         with contextlib.suppress(OSError):
             sock.close()
 
-    def close(self):
-        for sock in self.data:
-            with contextlib.suppress(OSError):
-                sock.close()
+    def close(self, reset=False):
         self.selector.close()
+        close_all(self.data, reset)
+
+
+def exchange(sock, payload, expected_len, timeout):
+    """Sends payload from a thread while reading expected_len bytes here (a pipelined client
+    that reads as it writes, so srv's backpressure never deadlocks it). Returns what was read."""
+    sender = threading.Thread(target=_send_quietly, args=(sock, payload), daemon=True)
+    sender.start()
+    data = read_until(sock, lambda d: len(d) >= expected_len, limit=expected_len,
+                      timeout=timeout)
+    sender.join(1.0)
+    return data
+
+
+def _send_quietly(sock, payload):
+    with contextlib.suppress(OSError):
+        sock.sendall(payload)
