@@ -26,6 +26,7 @@ API (everything bounded in time; loopback only):
       srv.counts()                  Counts(processes, threads, fds, zombies) of the group
       srv.cpu_ticks()               user+system clock ticks of the group, reaped children included
       srv.rss_kib()                 sum of the group's resident set sizes
+      srv.pss_kib()                 sum of the group's proportional set sizes (shared pages once)
       srv.log()                     what srv wrote to stderr so far
       srv.stop(timeout=15)          SIGTERM, wait; returns the exit code (None: had to SIGKILL)
       srv.wait_counts(baseline, timeout)  polls until counts() matches baseline; returns the last
@@ -260,6 +261,19 @@ class Server:
             fields = _stat_fields(pid)
             if fields is not None:
                 total += int(fields[21]) * PAGE_KIB
+        return total
+
+    def pss_kib(self):
+        """Sum of the group's proportional set sizes: shared pages (a fork child's copy-on-write
+        pages, the keyspace mapping) are counted once in all, not once per process."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+                            break
         return total
 
     def stop(self, timeout=15.0):
