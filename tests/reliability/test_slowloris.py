@@ -32,12 +32,13 @@ class SlowClient:
         self.sock = h.connect(port, timeout=5.0)
         self.sock.sendall(prefix)
         self.began = time.monotonic()
+        self.sent = len(prefix)
         self.cut = None
         self.answer = b""
 
     def trickle(self):
         try:
-            self.sock.send(self.byte)
+            self.sent += self.sock.send(self.byte)
         except OSError:
             self.mark_cut()
 
@@ -71,13 +72,13 @@ class Prober(threading.Thread):
             self.stop.wait(0.2)
 
 
-def attack(srv, per_kind, read_timeout):
+def attack(srv, per_kind, cut_by):
     clients = []
     for kind, index, prefix, byte in kKinds:
         clients += [SlowClient(kind, srv.ports[index], prefix, byte) for _ in range(per_kind[kind])]
     fan = h.Fanout([c.sock for c in clients])
     by_sock = {c.sock: c for c in clients}
-    deadline = time.monotonic() + read_timeout * 1.5 + 2.0
+    deadline = time.monotonic() + cut_by * 1.5 + 2.0
     next_trickle = time.monotonic()
     while time.monotonic() < deadline and any(c.cut is None for c in clients):
         if time.monotonic() >= next_trickle:
@@ -94,16 +95,19 @@ def attack(srv, per_kind, read_timeout):
     return clients
 
 
-def cut_figures(clients, read_timeout):
+def cut_figures(clients, expected):
+    """Whether every client was cut within 10% of expected(client), and the figures by kind."""
     lines = []
     ok = True
     for kind, _, _, _ in kKinds:
-        cuts = [c.cut for c in clients if c.kind == kind]
-        if not cuts:
+        mine = [c for c in clients if c.kind == kind]
+        if not mine:
             continue
+        cuts = [c.cut for c in mine]
         missing = sum(c is None for c in cuts)
         done = [c for c in cuts if c is not None]
-        within = all(abs(c - read_timeout) <= 0.1 * read_timeout for c in done) and not missing
+        within = not missing and all(
+            abs(c.cut - expected(c)) <= 0.1 * expected(c) for c in mine)
         ok = ok and within
         if done:
             lines.append(f"{kind} x{len(cuts)}: {min(done):.2f}/{statistics.median(done):.2f}/"
@@ -134,7 +138,7 @@ def run(harness, strategy, quick):
         prober.join(3.0)
         served_after = h.request(srv.ports[0], "http") and h.request(srv.ports[1], "resp")
         code = srv.stop()
-    cut_ok, cut_text = cut_figures(clients, read_timeout)
+    cut_ok, cut_text = cut_figures(clients, lambda c: read_timeout)
     http = [c for c in clients if c.kind.startswith("http")]
     got_408 = sum(c.answer.startswith(b"HTTP/1.1 408") for c in http)
     worst = max(prober.latencies, default=float("inf"))
@@ -154,4 +158,22 @@ def run(harness, strategy, quick):
                                prober.failures == 0 and worst < kProbeLimit and served_after,
                                probe_text))
     results.append(h.check("SIGTERM exits 0", code == 0, f"exit {code}"))
-    return results
+    return results + min_rate_run(harness, strategy, quick, fixed)
+
+
+def min_rate_run(harness, strategy, quick, fixed):
+    """read_timeout off and limits.min_rate on: a trickle is cut once the grace has passed and
+    the bytes it sent no longer buy time (deadline: begin + grace + bytes / min_rate)."""
+    grace, rate = (2.0, 500) if quick else (4.0, 500)
+    n = 1 if fixed else (10 if quick else 50)
+    per_kind = {kind: n for kind, _, _, _ in kKinds}
+    settings = {"idle_timeout": "60s", "read_timeout": 0, "max_connections": 3 * n + 50,
+                "limits": {"min_rate": rate, "min_rate_grace": f"{grace * 1000:.0f}ms"}}
+    with harness.server(strategy, settings=settings, listeners=["http", "resp"]) as srv:
+        clients = attack(srv, per_kind, grace + 1.0)
+        code = srv.stop()
+    cut_ok, cut_text = cut_figures(clients, lambda c: grace + c.sent / rate)
+    return [
+        h.check(f"{len(clients)} slow clients cut by min_rate {rate} B/s after {grace:.0f} s "
+                "+-10%", cut_ok and code == 0, f"{cut_text}; exit {code}"),
+    ]

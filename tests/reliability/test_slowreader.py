@@ -29,12 +29,11 @@ def run(harness, strategy, quick):
                 "limits": {"output_high_water": f"{kHighWaterKib}KiB",
                            "max_input_buffer": f"{kMaxInputKib}KiB"}}
     with harness.server(strategy, "resp", settings) as srv:
+        baseline = srv.counts()
         with h.connect(srv.port) as sock:
             sock.sendall(resp(b"SET", b"big", b"v" * kValue))
             h.read_until(sock, lambda d: d.endswith(b"\r\n"))
-        baseline = srv.wait_counts(srv.counts(), 2.0)
-        time.sleep(0.2)
-        baseline = srv.counts()
+        srv.wait_counts(baseline, 2.0)
         pss_before = srv.pss_kib()
         reader = socket.socket()
         reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, kReceiveBuffer)
