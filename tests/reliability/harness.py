@@ -36,7 +36,14 @@ API (everything bounded in time; loopback only):
     PROBE_REQUESTS[protocol]        (bytes sent, bytes expected) of the probe request
     read_until(sock, predicate, limit, timeout)  reads until predicate(data) holds
     http_response_complete(data)    True once data holds one whole HTTP response
+    open_clients(port, n)           n connected sockets; close_all(socks, reset=False) closes
+                                    them (reset: SO_LINGER 0, so the peer gets an RST)
+    Fanout(socks)                   reads many sockets from one selector: poll(timeout) returns
+                                    the sockets that changed; .data[sock] what each received,
+                                    .closed those at EOF or reset; forget(sock); close(reset)
+    exchange(sock, payload, n, timeout)  sends payload from a thread while reading n bytes
     wait_for(predicate, timeout, step)  polls; returns the predicate's last value
+    h.accepts_settings(settings)    whether srv's loader knows these keys (--check-config)
     TICKS_PER_SECOND
 """
 
