@@ -10,6 +10,7 @@ import argparse
 import glob
 import importlib.util
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -51,6 +52,9 @@ def main():
     only = [s for s in args.only.split(",") if s]
     strategies = [s for s in args.strategies.split(",") if s] or list_strategies(binary)
     harness = Harness(binary, args.quick)
+    # The storms and slowloris hold hundreds of sockets at once: allow what the hard limit does.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     # SIGTERM/SIGINT end the run through KeyboardInterrupt, so every srv is stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 

@@ -55,6 +55,11 @@ def run(harness, strategy, quick):
                 figure),
         h.check("every client served or refused", hanging == 0 and total + refused == kClients,
                 figure),
+        # A strategy refuses past the cap (nobody beyond it is served later) or queues (nobody
+        # is refused): a mix would mean some of the excess was held past max_connections.
+        h.check("the excess refused or queued, not both",
+                (refused == kClients - total and total <= kMaxConnections)
+                or (refused == 0 and total == kClients), figure),
         h.check("descriptors and processes back to baseline", after == baseline,
                 f"baseline {baseline}; after {after}"),
         h.check("probe p99 after the flood under 50 ms",
