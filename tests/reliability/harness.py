@@ -22,6 +22,7 @@ API (everything bounded in time; loopback only):
         listeners: a list of protocols for several listeners (srv.ports follows their order);
         nofile: RLIMIT_NOFILE for srv (soft and hard).
       srv.port, srv.ports, srv.pid  the first port, every port, the leader's pid (= its group)
+      srv.proc, srv.config_path     the subprocess.Popen; the YAML file it was started with
       srv.pids()                    every process of srv's process group
       srv.counts()                  Counts(processes, threads, fds, zombies) of the group
       srv.cpu_ticks()               user+system clock ticks of the group, reaped children included
@@ -32,8 +33,9 @@ API (everything bounded in time; loopback only):
       srv.wait_counts(baseline, timeout)  polls until counts() matches baseline; returns the last
     connect(port, timeout=2)        a blocking socket with a timeout
     request(port, protocol, timeout=2)  one request on a new connection; True if answered right
-    probe(port, protocol, n, timeout=2) -> Latencies (p50, p99, max in ms; failures counted)
-    PROBE_REQUESTS[protocol]        (bytes sent, bytes expected) of the probe request
+    probe(port, protocol, n, timeout=2) -> Latencies (.p50, .p99 in ms; .failures counted)
+    PROBE_REQUESTS[protocol]        (bytes sent, bytes expected) of the probe request;
+                                    answered(protocol, data) says whether data answers it
     read_until(sock, predicate, limit, timeout)  reads until predicate(data) holds
     http_response_complete(data)    True once data holds one whole HTTP response
     open_clients(port, n)           n connected sockets; close_all(socks, reset=False) closes
@@ -44,6 +46,9 @@ API (everything bounded in time; loopback only):
     exchange(sock, payload, n, timeout)  sends payload from a thread while reading n bytes
     wait_for(predicate, timeout, step)  polls; returns the predicate's last value
     h.accepts_settings(settings)    whether srv's loader knows these keys (--check-config)
+    h.make_config(strategy, protocol, settings, listeners) -> dict; to_yaml(dict) -> text
+                                    (the config h.server writes: log_level info, for the
+                                    listening line, and listeners on 127.0.0.1:0)
     TICKS_PER_SECOND
 """
 
