@@ -61,6 +61,15 @@ struct Page {
 };
 static_assert(std::atomic<std::int64_t>::is_always_lock_free);
 
+// The bucket bounds in nanoseconds, so finding a request's bucket compares integers.
+constexpr auto kBoundsNs = [] {
+  std::array<std::int64_t, kDurationBuckets.size()> ns{};
+  for (std::size_t i = 0; i < ns.size(); ++i) {
+    ns[i] = static_cast<std::int64_t>(kDurationBuckets[i] * 1e9 + 0.5);
+  }
+  return ns;
+}();
+
 Page* map_page() {
   void* at =
       ::mmap(nullptr, sizeof(Page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -199,14 +208,6 @@ void ConnectionMeter::request_error(RequestError kind) {
 }
 
 void ConnectionMeter::observe() {
-  // Bounds in nanoseconds, so finding the bucket compares integers.
-  static const auto kBoundsNs = [] {
-    std::array<std::int64_t, kDurationBuckets.size()> ns{};
-    for (std::size_t i = 0; i < ns.size(); ++i) {
-      ns[i] = static_cast<std::int64_t>(kDurationBuckets[i] * 1e9);
-    }
-    return ns;
-  }();
   Clock::time_point now = Clock::now();
   std::int64_t took = std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::nanoseconds>(now - began_).count());

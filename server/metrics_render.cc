@@ -49,30 +49,35 @@ void per_kind(Exposition& e, std::string_view metric, Labels labels, std::string
   }
 }
 
+// A family with one sample per listener, its value read by `value`.
+template <typename Value>
+void per_listener(Exposition& e, std::string_view name, std::string_view type,
+                  std::string_view help, const std::vector<ListenerFigures>& listeners,
+                  Value value) {
+  e.family(name, type, help);
+  for (const auto& l : listeners) e.sample(name, {{"listener", l.address}}, value(l));
+}
+
 void render_connections(Exposition& e, const std::vector<ListenerFigures>& listeners) {
-  e.family("srv_connections_accepted_total", "counter", "Connections accepted and served.");
-  for (const auto& l : listeners)
-    e.sample("srv_connections_accepted_total", {{"listener", l.address}}, l.accepted);
+  per_listener(e, "srv_connections_accepted_total", "counter", "Connections accepted and served.",
+               listeners, [](const ListenerFigures& l) { return l.accepted; });
   e.family("srv_connections_refused_total", "counter", "Connections refused at a cap, by reason.");
   for (const auto& l : listeners) {
     per_kind<RefuseReason>(e, "srv_connections_refused_total", {{"listener", l.address}}, "reason",
                            l.refused, refuse_reason_name);
   }
-  e.family("srv_connections_active", "gauge", "Connections open now.");
-  for (const auto& l : listeners)
-    e.sample("srv_connections_active", {{"listener", l.address}}, l.active);
+  per_listener(e, "srv_connections_active", "gauge", "Connections open now.", listeners,
+               [](const ListenerFigures& l) { return l.active; });
   e.family("srv_connections_timed_out_total", "counter",
            "Connections closed by a timeout, by kind.");
   for (const auto& l : listeners) {
     per_kind<TimeoutKind>(e, "srv_connections_timed_out_total", {{"listener", l.address}}, "kind",
                           l.timed_out, timeout_kind_name);
   }
-  e.family("srv_bytes_received_total", "counter", "Bytes read from clients.");
-  for (const auto& l : listeners)
-    e.sample("srv_bytes_received_total", {{"listener", l.address}}, l.bytes_received);
-  e.family("srv_bytes_sent_total", "counter", "Bytes written to clients.");
-  for (const auto& l : listeners)
-    e.sample("srv_bytes_sent_total", {{"listener", l.address}}, l.bytes_sent);
+  per_listener(e, "srv_bytes_received_total", "counter", "Bytes read from clients.", listeners,
+               [](const ListenerFigures& l) { return l.bytes_received; });
+  per_listener(e, "srv_bytes_sent_total", "counter", "Bytes written to clients.", listeners,
+               [](const ListenerFigures& l) { return l.bytes_sent; });
 }
 
 std::uint64_t requests_of(const ListenerFigures& l) {
