@@ -79,8 +79,7 @@ same_names() {
 # Requests made between the scrapes: 3 good and 1 bad over http (4 connections), 2 good and
 # 1 unknown command over resp (3 connections).
 make_requests() {
-  local i
-  for i in 1 2 3; do timeout "$kClientTimeout" curl -sS -o /dev/null "http://127.0.0.1:$http_port/"; done
+  for _ in 1 2 3; do timeout "$kClientTimeout" curl -sS -o /dev/null "http://127.0.0.1:$http_port/"; done
   timeout "$kClientTimeout" curl -sS -o /dev/null "http://127.0.0.1:$http_port/nope"
   timeout "$kClientTimeout" redis-cli -p "$resp_port" SET metrics:key v >/dev/null
   timeout "$kClientTimeout" redis-cli -p "$resp_port" GET metrics:key >/dev/null
@@ -98,6 +97,25 @@ forbidden_elsewhere() {
   code=$(admin /metrics --interface 127.0.0.2 -o /dev/null -w '%{http_code}') || return 1
   [[ $code == 403 ]] || { echo "HTTP $code" | diag; return 1; }
 }
+
+# The listeners' labels, set per strategy below.
+http=""
+resp=""
+http_counts() {
+  moved "srv_requests_total{$http,protocol=\"http\"}" 4 &&
+    moved "srv_request_errors_total{$http,protocol=\"http\",kind=\"4xx\"}" 1 &&
+    moved "srv_request_duration_seconds_count{$http,protocol=\"http\"}" 4
+}
+resp_counts() {
+  moved "srv_requests_total{$resp,protocol=\"resp\"}" 3 &&
+    moved "srv_request_errors_total{$resp,protocol=\"resp\",kind=\"err\"}" 1
+}
+connection_counts() {
+  moved "srv_connections_accepted_total{$http}" 4 && moved "srv_connections_accepted_total{$resp}" 3 &&
+    grew "srv_bytes_received_total{$http}" && grew "srv_bytes_sent_total{$resp}"
+}
+processes_counted() { (($(value "$WORK/after.txt" srv_processes) >= 1)); }
+healthy() { [[ $(admin /healthz -o /dev/null -w '%{http_code}') == 200 ]]; }
 
 first_names=""
 list_strategies
@@ -123,21 +141,12 @@ YAML
   resp="listener=\"127.0.0.1:$resp_port\""
   check "$strategy: promtool check metrics accepts /metrics without a warning" promtool_quiet
   check "$strategy: the metric names are those of every other strategy" same_names "$strategy"
-  check "$strategy: http requests +4, 4xx errors +1" \
-    eval 'moved "srv_requests_total{$http,protocol=\"http\"}" 4 &&
-          moved "srv_request_errors_total{$http,protocol=\"http\",kind=\"4xx\"}" 1 &&
-          moved "srv_request_duration_seconds_count{$http,protocol=\"http\"}" 4'
-  check "$strategy: resp commands +3, err +1" \
-    eval 'moved "srv_requests_total{$resp,protocol=\"resp\"}" 3 &&
-          moved "srv_request_errors_total{$resp,protocol=\"resp\",kind=\"err\"}" 1'
+  check "$strategy: http requests +4, 4xx errors +1" http_counts
+  check "$strategy: resp commands +3, err +1" resp_counts
   check "$strategy: connections accepted +4 (http) and +3 (resp), bytes both ways" \
-    eval 'moved "srv_connections_accepted_total{$http}" 4 &&
-          moved "srv_connections_accepted_total{$resp}" 3 &&
-          grew "srv_bytes_received_total{$http}" && grew "srv_bytes_sent_total{$resp}"'
-  check "$strategy: srv_processes counts at least the server" \
-    eval '(($(value "$WORK/after.txt" srv_processes) >= 1))'
-  check "$strategy: /healthz answers 200" \
-    eval '[[ $(admin /healthz -o /dev/null -w "%{http_code}") == 200 ]]'
+    connection_counts
+  check "$strategy: srv_processes counts at least the server" processes_counted
+  check "$strategy: /healthz answers 200" healthy
   check "$strategy: /status is JSON naming the strategy" status_names "$strategy"
   check "$strategy: a peer outside allow (127.0.0.2) gets 403" forbidden_elsewhere
   check "$strategy: srv stops cleanly" stop_srv
