@@ -66,9 +66,11 @@ using SteadyNow = Clock::time_point (*)();
 /// One connection's HTTP state. Used on one thread at a time, like every handler.
 class HttpHandler final : public ProtocolHandler {
  public:
-  /// `draining` (ConnectionContext::draining, may be null): once set, each answer says
+  /// Counts each request answered into `meter`, which outlives the handler. `draining`
+  /// (ConnectionContext::draining, may be null): once set, each answer says
   /// `Connection: close` and the connection closes after it.
-  HttpHandler(const HttpLimits& limits, SteadyNow now, const std::atomic<bool>* draining = nullptr);
+  HttpHandler(const HttpLimits& limits, SteadyNow now, RequestMeter& meter = null_meter(),
+              const std::atomic<bool>* draining = nullptr);
 
   /// Consumes at most one request head or a piece of the current body per call, appending the
   /// answers in request order to `out`. Keeps no view of `in` past the call.
@@ -92,9 +94,12 @@ class HttpHandler final : public ProtocolHandler {
   Step on_body(std::string_view in, Buffer& out);
   /// The request is complete: answers it and gets ready for the next one.
   Verdict finish_request(Buffer& out);
+  /// Answers with `error` (see write_error) and counts the request as failed.
+  void fail(Buffer& out, http::Error error, bool head_method = false);
 
   HttpLimits limits_;
   SteadyNow now_;
+  RequestMeter& meter_;
   const std::atomic<bool>* draining_;
   State state_ = State::kHead;
   Clock::time_point head_deadline_ = Clock::time_point::max();

@@ -6,24 +6,33 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <list>
 #include <map>
+#include <set>
+#include <stdexcept>
 #include <memory>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "protocols/admin.h"
 #include "server/accept.h"
 #include "server/counters.h"
 #include "server/doorbell.h"
+#include "server/drain_notice.h"
 #include "server/generation.h"
 #include "server/listener.h"
 #include "server/log.h"
+#include "server/metrics.h"
+#include "server/metrics_render.h"
 #include "server/signals.h"
+#include "server/socket_transport.h"
 #include "strategies/process_util.h"
 #include "strategies/strategy.h"
 
@@ -70,7 +79,12 @@ class Master {
  private:
   /// Listeners for `config` over kept sockets (bound anew where none matches). Throws with the
   /// address when one cannot be bound.
-  std::vector<std::unique_ptr<Listener>> bind(const Config& config);
+  std::vector<std::unique_ptr<Listener>> bind(const Config& config, int number);
+  std::unique_ptr<Listener> bind_admin(const Config& config, int number,
+                                       const std::vector<std::unique_ptr<Listener>>& listeners);
+  /// What /status and /metrics say about generation `number`.
+  StatusInfo describe(const Config& config, int number,
+                      const std::vector<std::unique_ptr<Listener>>& listeners) const;
   void spawn(Run& run);
   [[noreturn]] void serve_in_child(Run& run);
   void reload();
@@ -87,20 +101,68 @@ class Master {
   std::list<Run> runs_;
   int next_number_ = 1;
   bool stopping_ = false;
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };
 
 std::string socket_key(const ListenerConfig& lc) {
   return format_endpoint(lc.endpoint.host.empty() ? "*" : lc.endpoint.host, lc.endpoint.port);
 }
 
-std::vector<std::unique_ptr<Listener>> Master::bind(const Config& config) {
+std::vector<std::unique_ptr<Listener>> Master::bind(const Config& config, int number) {
   std::vector<std::unique_ptr<Listener>> out;
+  std::set<std::string> keys;
+  int any_port = 0;
   for (const ListenerConfig& lc : config.listeners) {
-    std::shared_ptr<ListenSocket>& socket = sockets_[socket_key(lc)];
+    // Port 0 asks for a port of its own: the n-th such listener keeps the n-th such socket.
+    std::string key = socket_key(lc);
+    if (lc.endpoint.port == 0) key += fmt::format(" #{}", any_port++);
+    if (!keys.insert(key).second) {
+      throw std::runtime_error(fmt::format("cannot listen on {} twice", key));
+    }
+    std::shared_ptr<ListenSocket>& socket = sockets_[key];
     if (!socket) socket = std::make_shared<ListenSocket>(lc.endpoint, lc.backlog);
     out.push_back(std::make_unique<Listener>(socket, lc.protocol, lc.factory, lc.transport));
+    Listener& added = *out.back();
+    added.count_into(
+        listener_slot(added.address(), added.protocol_name(), added.transport().name()));
   }
+  if (config.admin.enabled) out.push_back(bind_admin(config, number, out));
   return out;
+}
+
+StatusInfo Master::describe(const Config& config, int number,
+                            const std::vector<std::unique_ptr<Listener>>& listeners) const {
+  StatusInfo status;
+  status.version = SRV_VERSION;
+  status.pid = ::getpid();
+  status.pgid = ::getpgrp();
+  status.root = status.pid;  // the group may be a script's: count the master and its children
+  status.started = started_;
+  status.config_file = config.source;
+  status.generation = number;
+  status.strategy = config.strategy_name;
+  for (const auto& listener : listeners) {
+    status.listeners.push_back({listener->address(), listener->protocol_name(),
+                                std::string(listener->transport().name())});
+  }
+  return status;
+}
+
+std::unique_ptr<Listener> Master::bind_admin(
+    const Config& config, int number, const std::vector<std::unique_ptr<Listener>>& listeners) {
+  std::shared_ptr<ListenSocket>& socket =
+      sockets_["admin " + format_endpoint(config.admin.listen.host, config.admin.listen.port)];
+  if (!socket) socket = std::make_shared<ListenSocket>(config.admin.listen, 511);
+  StatusInfo status = describe(config, number, listeners);
+  // Each generation serves the admin listener like its others (its connections are not
+  // counted in the metrics it shows): /healthz says 503 once it drains.
+  auto factory = make_admin_protocol(config.admin.allow, [status] {
+    StatusInfo now = status;
+    now.draining = process_draining().load(std::memory_order_relaxed);
+    return now;
+  });
+  return std::make_unique<Listener>(socket, "admin", std::move(factory),
+                                    std::make_shared<SocketTransportFactory>());
 }
 
 int Master::run(Config first) {
@@ -109,7 +171,7 @@ int Master::run(Config first) {
   run.number = next_number_++;
   run.config = config;
   try {
-    run.listeners = bind(*config);
+    run.listeners = bind(*config, run.number);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -180,9 +242,10 @@ void Master::reload() {
   std::vector<std::unique_ptr<Listener>> listeners;
   try {
     config = std::make_shared<Config>(load_config(overrides_));
-    listeners = bind(*config);
+    listeners = bind(*config, next_number_);
   } catch (const std::exception& e) {
     count(Counter::kReloadsRefused);
+    count_reload(false);
     spdlog::error("reload refused: {} (the running generation goes on)", e.what());
     drop_unused_sockets();
     return;
@@ -195,6 +258,7 @@ void Master::reload() {
   run.settle_at = Clock::now() + kSettle;
   spawn(run);
   count(Counter::kReloads);
+  count_reload(true);
   spdlog::info(
       "reload: generation {} (strategy {}) starting in {} ms; the old one drains once it "
       "has settled",
@@ -235,6 +299,7 @@ void Master::on_exit(Run& run, int status) {
   delay = std::min(delay, kMaxBackoff);
   run.respawn_at = Clock::now() + delay;
   count(Counter::kGenerationRestarts);
+  count_worker_restart();
   spdlog::error("generation {} (strategy {}) {}; starting it again in {} ms", run.number,
                 run.config->strategy_name, describe_exit(status), delay.count());
 }
@@ -349,6 +414,7 @@ int run_master(const Overrides& overrides, Config config) {
   reserve_spare_fd();
   init_counters();   // before anything forks, so every process adds to the same totals
   init_doorbells();  // likewise: a ring that finds a doorbell full is seen by its owner
+  init_metrics();    // likewise
   const pid_t master_pid = ::getpid();
   PidFile pid_file(config.pid_file);
   Master master(overrides);

@@ -12,12 +12,13 @@
 
 #include "server/protocol.h"
 
-/// Bumped whenever protocol.h, buffer.h, waker.h or PluginInfo change in a way that breaks
-/// plugins.
+/// Bumped whenever protocol.h, buffer.h, waker.h, request_meter.h or PluginInfo change in a way
+/// that breaks plugins.
 /// 2: ProtocolFactory::create(const ConnectionContext&), Verdict::kPark, on_wake(), Waker.
-/// 3: ProtocolHandler::request_unfinished() and on_read_timeout() (read_timeout, min_rate);
-///    ConnectionContext::draining.
-#define SRV_PLUGIN_API_VERSION 3
+/// 3: ProtocolHandler::request_unfinished() and on_read_timeout() (read_timeout, min_rate).
+/// 4: ConnectionContext::meter (RequestMeter, server/request_meter.h): requests and errors
+///    counted in the metrics; ConnectionContext::draining.
+#define SRV_PLUGIN_API_VERSION 4
 
 namespace srv {
 

@@ -12,6 +12,7 @@
 
 #include "server/buffer.h"
 #include "server/clock.h"
+#include "server/request_meter.h"
 #include "server/waker.h"
 
 namespace srv {
@@ -109,6 +110,8 @@ struct ConnectionContext {
   std::string_view local;
   /// This connection's waker; outlives the handler.
   Waker& waker;
+  /// Where the handler counts its requests (see RequestMeter); outlives the handler.
+  RequestMeter& meter = null_meter();
   /// True once the server drains this connection's generation (a reload, a shutdown): end a
   /// keep-alive connection at the next request boundary. Outlives the handler; never null
   /// when srv makes the context.

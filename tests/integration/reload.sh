@@ -32,6 +32,10 @@ write_config() {
   {
     echo "strategy: $1"
     echo "pid_file: $PID_FILE"
+    # Pools as large as wrk's connection count: a fixed pool smaller than that leaves the rest
+    # waiting in the backlog (and wrk counting timeouts) whatever a reload does.
+    echo "prefork: {workers: 8}"
+    echo "threadpool: {threads: 8}"
     echo "listeners:"
     echo "  - {listen: 127.0.0.1:0, protocol: http}"
     echo "  - {listen: 127.0.0.1:$RESP_PORT, protocol: resp}"
@@ -73,15 +77,17 @@ if start_srv reload -c "$CONFIG"; then
   resp rpush queue a b c >/dev/null
   n=$(echo "$strategies" | wc -l)
   duration=$((n * 3 / 2 + 4))
-  timeout $((duration + kClientTimeout)) wrk -t2 -c16 -d"${duration}s" "http://127.0.0.1:$SRV_PORT/" \
+  timeout $((duration + kClientTimeout)) wrk -t2 -c8 -d"${duration}s" "http://127.0.0.1:$SRV_PORT/" \
     >"$WORK/wrk.out" 2>&1 &
   wrk_pid=$!
   sleep 1
   reloads=0
   for s in $strategies; do
     if ((reloads == 2)); then
-      echo "strategy: [not, a, strategy" >"$CONFIG" # broken YAML: refused
-      reload || true
+      # Broken YAML: `srv -s reload` would refuse to send it (it reads the config first, as
+      # nginx -s does), so the signal goes by hand, as a careless operator's would.
+      echo "strategy: [not, a, strategy" >"$CONFIG"
+      kill -HUP "$SRV_PID"
       check "a broken config is refused with file:line:col and the old generation goes on" \
         wait_log "reload refused: $CONFIG:[0-9]+:[0-9]+: " 1
     fi
@@ -126,7 +132,10 @@ if start_srv reload -c "$CONFIG"; then
   forget_pid "$SRV_PID"
   check "srv -s stop: the master exits 0" test "$rc" = 0
   check "and removes its pid_file" test ! -e "$PID_FILE"
-  check "no error in the log" clean_log
+  # The refused reload's line is the one error expected.
+  grep -v "reload refused: " "$SRV_LOG" >"$WORK/reload-rest.log" || true
+  check "no other error in the log" env SRV_LOG="$WORK/reload-rest.log" bash -c \
+    "! grep -E '\[error\]|\[critical\]|Sanitizer|runtime error:|killed by signal' \"\$SRV_LOG\""
 fi
 
 # --- a killed generation is respawned, under every strategy ----------------------------------
