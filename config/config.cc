@@ -169,7 +169,12 @@ ListenerConfig read_listener(Section& entry) {
 ConnectionLimits read_limits(Section& top) {
   ConnectionLimits limits;
   limits.idle_timeout = top.duration("idle_timeout", limits.idle_timeout, 1ms, 24h);
+  limits.read_timeout = top.duration("read_timeout", limits.read_timeout, 0ms, 24h);
+  limits.write_timeout = top.duration("write_timeout", limits.write_timeout, 0ms, 24h);
   Section s = top.child("limits");
+  limits.min_rate.bytes_per_second = static_cast<std::uint64_t>(s.bytes(
+      "min_rate", static_cast<std::int64_t>(limits.min_rate.bytes_per_second), 0, 1LL << 40));
+  limits.min_rate.grace = s.duration("min_rate_grace", limits.min_rate.grace, 0ms, 24h);
   limits.linger_timeout = s.duration("linger_timeout", limits.linger_timeout, 0ms, 60s);
   limits.read_chunk = static_cast<std::size_t>(
       s.bytes("read_chunk", static_cast<std::int64_t>(limits.read_chunk), 512, 16 << 20));

@@ -285,6 +285,10 @@ Verdict HttpHandler::on_eof(std::string_view rest, Buffer& out) {
   return Verdict::kCloseAfterFlush;
 }
 
+void HttpHandler::on_read_timeout(Buffer& out) {
+  write_error(out, Error::k408Timeout);
+}
+
 Verdict HttpHandler::on_deadline(Buffer& out) {
   if (head_deadline_ == Clock::time_point::max()) return Verdict::kContinue;
   head_deadline_ = Clock::time_point::max();

@@ -77,6 +77,10 @@ class HttpHandler final : public ProtocolHandler {
   Clock::time_point deadline() const override { return head_deadline_; }
   /// Answers 408 and closes.
   Verdict on_deadline(Buffer& out) override;
+  /// A body is consumed as it arrives: the request is unfinished until its last byte.
+  bool request_unfinished() const override { return state_ == State::kBody; }
+  /// read_timeout or min_rate cut the request: 408, as for a head over header_timeout.
+  void on_read_timeout(Buffer& out) override;
 
  private:
   enum class State { kHead, kBody };

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "server/counters.h"
 #include "server/doorbell.h"
 
 namespace srv {
@@ -85,8 +87,26 @@ Clock::time_point Connection::deadline() const {
   if (state_ == State::kOpen && (parked_ || handler_->waits_for_others()) && output_.empty()) {
     own = Clock::time_point::max();
   }
-  own = std::min(own, transport_->deadline());
-  return state_ == State::kOpen ? std::min(own, handler_->deadline()) : own;
+  own = std::min({own, transport_->deadline(), reply_deadline()});
+  if (state_ != State::kOpen) return own;
+  return std::min({own, handler_->deadline(), request_deadline()});
+}
+
+Clock::time_point Connection::request_deadline() const {
+  if (state_ != State::kOpen || parked_) return Clock::time_point::max();
+  return std::min(request_.timeout_deadline(limits_.read_timeout),
+                  request_.rate_deadline(limits_.min_rate));
+}
+
+Clock::time_point Connection::reply_deadline() const {
+  if (output_.empty() || state_ == State::kLingering || state_ == State::kDone) {
+    return Clock::time_point::max();
+  }
+  Clock::time_point full =
+      output_full_since_ == Clock::time_point::max() || limits_.write_timeout.count() == 0
+          ? Clock::time_point::max()
+          : output_full_since_ + limits_.write_timeout;
+  return std::min(full, reply_.rate_deadline(limits_.min_rate));
 }
 
 void Connection::on_timeout() {
@@ -96,13 +116,39 @@ void Connection::on_timeout() {
     state_ = State::kDone;
     return;
   }
-  if (state_ != State::kOpen || handler_->deadline() > now) {
-    state_ = State::kDone;  // idle or linger timeout
+  if (state_ == State::kOpen && handler_->deadline() <= now) {
+    apply(handler_->on_deadline(output_));
+  } else if (request_deadline() <= now) {
+    report_slow(true, now);
+    handler_->on_read_timeout(output_);
+    apply(Verdict::kCloseAfterFlush);
+  } else {
+    if (reply_deadline() <= now) report_slow(false, now);
+    state_ = State::kDone;  // a slow reader, or the idle or linger timeout
     return;
   }
-  apply(handler_->on_deadline(output_));
   if (state_ != State::kDone) pump();  // unparked: what arrived meanwhile is offered now
   if (!finished() && deadline() <= now) state_ = State::kDone;  // the handler did not move on
+}
+
+void Connection::report_slow(bool request, Clock::time_point now) const {
+  const TransferClock& clock = request ? request_ : reply_;
+  Counter counter = request ? Counter::kSlowRequests : Counter::kSlowReaders;
+  std::uint64_t total = count(counter);
+  if (!log_allowed(counter)) return;
+  auto took = std::chrono::duration_cast<milliseconds>(now - clock.since()).count();
+  bool too_long = request ? request_.timeout_deadline(limits_.read_timeout) <= now
+                          : output_full_since_ != Clock::time_point::max() &&
+                                limits_.write_timeout.count() > 0 &&
+                                output_full_since_ + limits_.write_timeout <= now;
+  std::string why =
+      too_long ? fmt::format("{} {} ms", request ? "read_timeout" : "write_timeout",
+                             (request ? limits_.read_timeout : limits_.write_timeout).count())
+               : fmt::format("min_rate {} bytes/s after {} ms", limits_.min_rate.bytes_per_second,
+                             limits_.min_rate.grace.count());
+  spdlog::info("connection {} closed: {} {} bytes in {} ms ({}; {} {} so far)", id_,
+               request ? "a request still arriving had sent" : "a client slow to read took",
+               clock.bytes(), took, why, counter_name(counter), total);
 }
 
 void Connection::on_wake() {
@@ -144,6 +190,8 @@ void Connection::read_input() {
     case IoStatus::kDone:
       read_waits_ = Readiness::kReadable;
       touch();
+      if (state_ == State::kOpen && !parked_) request_.start(last_activity_);
+      request_.add(result.bytes);
       input_.commit(result.bytes);
       handler_waits_for_bytes_ = false;
       run_handler();
@@ -177,6 +225,7 @@ void Connection::run_handler() {
       return;
     }
     input_.consume(step.consumed);
+    if (step.consumed > 0) note_consumed();
     apply(step.verdict);
     if (state_ != State::kOpen || parked_) return;  // parked: what is left waits, however much
     if (step.consumed == 0) {
@@ -194,6 +243,15 @@ void Connection::run_handler() {
   }
 }
 
+void Connection::note_consumed() {
+  if (handler_->request_unfinished()) return;  // a body taken in pieces: the clock runs on
+  if (input_.empty()) {
+    request_.stop();
+  } else {
+    request_.restart(Clock::now(), input_.size());  // the next request (pipelined) began
+  }
+}
+
 void Connection::apply(Verdict verdict) {
   switch (verdict) {
     case Verdict::kContinue:
@@ -203,9 +261,12 @@ void Connection::apply(Verdict verdict) {
       parked_ = false;
       handler_waits_for_bytes_ = false;
       touch();
+      // What arrived while it was parked is a request from now on.
+      if (!input_.empty()) request_.restart(last_activity_, input_.size());
       return;
     case Verdict::kPark:
       parked_ = true;
+      request_.stop();  // taken: waiting for others is not the client's slowness
       return;
     case Verdict::kCloseAfterFlush:
       state_ = State::kClosing;
@@ -218,25 +279,38 @@ void Connection::apply(Verdict verdict) {
 }
 
 void Connection::flush() {
+  if (!output_.empty() && !reply_.running()) reply_.start(Clock::now());
   while (!output_.empty() && writing()) {
     IoResult result = transport_->write(output_.readable());
     if (result.status == IoStatus::kDone) {
       output_.consume(result.bytes);
+      reply_.add(result.bytes);
       write_waits_ = Readiness::kWritable;
       touch();
     } else if (result.status == IoStatus::kWouldBlock) {
       write_waits_ = result.waits_for;
-      return;
+      break;
     } else {
       state_ = State::kDone;  // EPIPE/ECONNRESET: the peer is gone
       return;
     }
   }
-  after_flush();
+  note_output_level();
+  if (output_.empty()) after_flush();
+}
+
+void Connection::note_output_level() {
+  if (output_.empty()) {
+    reply_.stop();
+    output_full_since_ = Clock::time_point::max();
+  } else if (output_.size() < limits_.output_high_water) {
+    output_full_since_ = Clock::time_point::max();
+  } else if (output_full_since_ == Clock::time_point::max()) {
+    output_full_since_ = Clock::now();
+  }
 }
 
 void Connection::after_flush() {
-  if (!output_.empty()) return;
   if (state_ == State::kReadClosed) {
     transport_->close_notify();
     state_ = State::kDone;

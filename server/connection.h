@@ -8,6 +8,7 @@
 #include "server/buffer.h"
 #include "server/protocol.h"
 #include "server/settings.h"
+#include "server/transfer_clock.h"
 #include "server/transport.h"
 
 namespace srv {
@@ -77,10 +78,12 @@ class Connection final : private Waker {
   void on_wake();
 
   /// When on_timeout() is due if nothing happens before then: the idle or linger timeout, the
-  /// transport's (an unfinished TLS handshake) or the handler's own deadline, whichever is first.
-  /// A parked connection with nothing to write has no idle timeout.
+  /// transport's (an unfinished TLS handshake) or the handler's own deadline, a request's
+  /// read_timeout or min_rate, a reply's write_timeout or min_rate, whichever is first. A parked
+  /// connection with nothing to write has no idle timeout.
   Clock::time_point deadline() const;
-  /// Call once deadline() has passed: the handler answers its own deadline (e.g. with a 408),
+  /// Call once deadline() has passed: the handler answers its own deadline (e.g. with a 408)
+  /// and a request that came too slowly (on_read_timeout, then a close after the flush);
   /// anything else ends the connection. Afterwards the connection is finished or its
   /// deadline() lies in the future.
   void on_timeout();
@@ -106,9 +109,20 @@ class Connection final : private Waker {
   void flush();
   /// Alternates flushing and feeding the handler until neither makes progress.
   void pump();
+  /// Output is all written once flush() returns with it empty: then a pending close goes on.
   void after_flush();
+  /// Keeps the reply clock and output_full_since_ in step with how much output waits.
+  void note_output_level();
   void discard_input();
   void touch() { last_activity_ = Clock::now(); }
+  /// When the request under way has taken too long or come too slowly (max(): none).
+  Clock::time_point request_deadline() const;
+  /// When the output has kept us from reading too long or left too slowly (max(): none).
+  Clock::time_point reply_deadline() const;
+  /// A handler call consumed bytes: a request ended unless the handler says it is unfinished.
+  void note_consumed();
+  /// A request or reply was too slow: log it (rate-limited) and count it.
+  void report_slow(bool request, Clock::time_point now) const;
 
   WakeAddress address() override;
   void wake(const WakeAddress& to) override;
@@ -128,6 +142,9 @@ class Connection final : private Waker {
   bool parked_ = false;                           // the handler said kPark and was not unparked
   bool enrolled_ = false;                         // known to doorbell_: withdraw when destroyed
   Clock::time_point last_activity_;
+  TransferClock request_;  // from a request's first byte to the call that consumes its last
+  TransferClock reply_;    // from output becoming non-empty to its being all written
+  Clock::time_point output_full_since_ = Clock::time_point::max();  // at or above high water
 };
 
 }  // namespace srv

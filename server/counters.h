@@ -24,6 +24,8 @@ enum class Counter : std::uint8_t {
   kTlsFailedClosed,      ///< the client went away mid-handshake
   kTlsFailedOther,       ///< any other handshake failure
   kRespCrossProtocol,    ///< resp connections closed for sending POST or Host: (HTTP)
+  kSlowRequests,         ///< requests cut by read_timeout or min_rate
+  kSlowReaders,          ///< clients cut by write_timeout or min_rate for not reading replies
   kCount,
 };
 

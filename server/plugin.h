@@ -15,7 +15,8 @@
 /// Bumped whenever protocol.h, buffer.h, waker.h or PluginInfo change in a way that breaks
 /// plugins.
 /// 2: ProtocolFactory::create(const ConnectionContext&), Verdict::kPark, on_wake(), Waker.
-#define SRV_PLUGIN_API_VERSION 2
+/// 3: ProtocolHandler::request_unfinished() and on_read_timeout() (read_timeout, min_rate).
+#define SRV_PLUGIN_API_VERSION 3
 
 namespace srv {
 

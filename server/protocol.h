@@ -69,6 +69,17 @@ class ProtocolHandler {
     return Verdict::kCloseNow;
   }
 
+  /// True while the handler has consumed part of a request that is not complete yet (an HTTP
+  /// body taken in pieces). The driver times a request from its first byte to the call that
+  /// consumes its last (limits.read_timeout and min_rate): unconsumed input always counts as a
+  /// request under way, and a call that consumes bytes while this is false ends the request.
+  /// Handlers that consume whole requests only need not override it. Read after every on_data.
+  virtual bool request_unfinished() const { return false; }
+
+  /// The request under way took longer than read_timeout, or arrived slower than min_rate. The
+  /// handler may write a last answer (HTTP: 408); the connection then closes after the flush.
+  virtual void on_read_timeout(Buffer& out) { (void)out; }
+
   /// True while the connection waits for what other connections do rather than for its client
   /// (a subscriber): idle_timeout does not apply then, as Redis spares subscribers and blocked
   /// clients, though unsent output still times out. The driver reads it after every call into

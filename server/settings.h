@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "server/clock.h"
+#include "server/transfer_clock.h"
 
 namespace srv {
 
@@ -12,6 +13,14 @@ namespace srv {
 struct ConnectionLimits {
   /// A connection with no bytes read or written for this long is closed.
   milliseconds idle_timeout{60'000};
+  /// A request begun (bytes of it received, or held unconsumed) must have arrived whole within
+  /// this, however steadily its bytes trickle in; 0: no bound. The handler may answer (408).
+  milliseconds read_timeout{30'000};
+  /// Output that has kept srv from reading a client (at or above output_high_water) for this
+  /// long ends the connection: a client that does not read its replies; 0: no bound.
+  milliseconds write_timeout{60'000};
+  /// A request arriving, and a reply leaving, must average this rate after a grace period.
+  MinRate min_rate{500, milliseconds{10'000}};
   /// After a close-after-flush, how long unread input is discarded before the socket is closed
   /// (so the peer reads our last reply instead of a reset).
   milliseconds linger_timeout{2'000};

@@ -136,12 +136,16 @@ TEST(ConfigDefaults, EveryKeySetExplicitly) {
 max_connections: 50
 shutdown_timeout: 500ms
 idle_timeout: 2m
+read_timeout: 0
+write_timeout: 90s
 log_level: debug
 limits:
   linger_timeout: 0
   read_chunk: 4KiB
   max_input_buffer: 2MiB
   output_high_water: 1k
+  min_rate: 1KiB
+  min_rate_grace: 2s
 listeners:
   - listen: "[::1]:9000"
     backlog: 16
@@ -159,6 +163,10 @@ listeners:
   EXPECT_EQ(config.settings.limits.read_chunk, 4096u);
   EXPECT_EQ(config.settings.limits.max_input_buffer, 2u << 20);
   EXPECT_EQ(config.settings.limits.output_high_water, 1024u);
+  EXPECT_EQ(config.settings.limits.read_timeout, 0ms);
+  EXPECT_EQ(config.settings.limits.write_timeout, 90s);
+  EXPECT_EQ(config.settings.limits.min_rate.bytes_per_second, 1024u);
+  EXPECT_EQ(config.settings.limits.min_rate.grace, 2s);
   ASSERT_EQ(config.listeners.size(), 2u);
   EXPECT_EQ(config.listeners[0].endpoint.host, "::1");
   EXPECT_EQ(config.listeners[0].endpoint.port, 9000);
@@ -474,7 +482,7 @@ TEST(ConfigErrors, UnknownTopLevelKeyListsTheKnownKeys) {
 TEST(ConfigErrors, UnknownKeyInLimits) {
   EXPECT_TRUE(fails_with("limits:\n  read_chunks: 4k\n", "test.yaml:2:3: limits.read_chunks: ",
                          "unknown key; known keys here: linger_timeout, max_input_buffer, "
-                         "output_high_water, read_chunk"));
+                         "min_rate, min_rate_grace, output_high_water, read_chunk"));
   EXPECT_TRUE(fails_with("limits: 5\n", "test.yaml:1:9: limits: ", "must be a map"));
 }
 

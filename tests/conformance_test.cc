@@ -83,6 +83,11 @@ class ProtocolModel {
   /// Replaces the parts of received bytes that legitimately vary (an HTTP Date) with what
   /// make_exchange() put in the expected reply, so replies compare byte for byte.
   virtual std::string normalize(std::string received) const { return received; }
+
+  /// False for a protocol with no requests to be under way (echo answers each byte).
+  virtual bool has_requests() const { return true; }
+  /// How the answer to a request cut by read_timeout begins (HTTP's 408); empty: none.
+  virtual std::string_view read_timeout_answer() const { return {}; }
 };
 
 std::string random_bytes(std::mt19937_64& rng, std::size_t size) {
@@ -106,6 +111,7 @@ class EchoModel final : public ProtocolModel {
     return {bytes, bytes};
   }
   std::string_view refusal() const override { return {}; }
+  bool has_requests() const override { return false; }
 };
 
 /// http: POST /echo returns the body; every response carries a 29-byte Date, masked before
@@ -135,6 +141,7 @@ class HttpModel final : public ProtocolModel {
            "text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nService "
            "Unavailable\n";
   }
+  std::string_view read_timeout_answer() const override { return "HTTP/1.1 408 "; }
   std::string normalize(std::string received) const override {
     // Only at the start of a line of a response head; a body may contain the same bytes, but
     // the model's bodies are random, so a false match is vanishingly unlikely and harmless.
@@ -756,6 +763,39 @@ TEST_P(ConformanceTest, IdleTimeoutClosesOnlySilentConnections) {
   EXPECT_EQ(expect_closed_by_peer(clients[1], 3s, &got), "")
       << "the client that fell silent must be closed after idle_timeout";
   EXPECT_GE(Clock::now() - last, 900ms) << "closed before idle_timeout";
+}
+
+// read_timeout cuts a request whose bytes trickle in (each byte resets idle_timeout) about
+// read_timeout after its first byte, with the protocol's answer (HTTP: 408), in every strategy,
+// plugins included; a client talking normally meanwhile is served.
+TEST_P(ConformanceTest, ATrickledRequestIsCutAtReadTimeout) {
+  if (!model_->has_requests()) GTEST_SKIP() << "echo answers each byte: no request is under way";
+  ServerOptions options = options_for_capacity(4);
+  options.config_yaml = "read_timeout: 1s\nidle_timeout: 30s\nlimits: {min_rate: 0}\n";
+  ASSERT_NO_FATAL_FAILURE(start_server(std::move(options)));
+  std::mt19937_64 rng(12);
+  std::vector<Client> clients;
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(2, rng, clients));  // [1] talks normally
+  std::string request = model_->make_exchange(rng, 200).request;
+  request.pop_back();  // never complete
+  const auto first_byte = Clock::now();
+  std::string answer;
+  for (std::size_t i = 0; i < request.size() && Clock::now() - first_byte < 4s; ++i) {
+    if (!srv::test::send_some(clients[0], request.substr(i, 1)).empty()) break;  // cut
+    if (watch_peer(clients[0], 100ms, answer) != PeerActivity::kSilent) break;   // the answer
+    if (i % 3 == 0) {
+      ASSERT_EQ(random_exchange(clients[1], rng, 100), "") << "the other client, meanwhile";
+    }
+  }
+  std::string rest;
+  EXPECT_EQ(expect_closed_by_peer(clients[0], 3s, &rest), "") << "read_timeout 1s";
+  const auto cut = std::chrono::duration_cast<milliseconds>(Clock::now() - first_byte);
+  answer += rest;
+  EXPECT_GE(cut.count(), 900) << "cut before read_timeout";
+  EXPECT_LE(cut.count(), 2500) << "cut well after read_timeout (1 s)";
+  EXPECT_TRUE(answer.starts_with(model_->read_timeout_answer()))
+      << "answer: '" << answer.substr(0, 40) << "'";
+  ASSERT_EQ(random_exchange(clients[1], rng, 100), "") << "the other client, afterwards";
 }
 
 // ---- 6. max_connections ----------------------------------------------------------------------

@@ -512,6 +512,129 @@ TEST(Connection, EofWhileParkedFinishesAndTheOwnerDestroysTheHandler) {
   EXPECT_TRUE(event.destroyed);
 }
 
+// ---- how long a request may take to arrive, and a reply to leave --------------------------
+
+// LineHandler, but a line that starts with '+' is a "body" consumed as it arrives: the request
+// is unfinished until its newline. Cut by read_timeout, it answers "408\n".
+class BodyLineHandler final : public ProtocolHandler {
+ public:
+  Step on_data(std::string_view in, Buffer& out) override {
+    if (in_body_ || in.front() == '+') {
+      std::size_t end = in.find('\n');
+      in_body_ = end == std::string_view::npos;
+      return {in_body_ ? in.size() : end + 1, Verdict::kContinue};
+    }
+    return lines_.on_data(in, out);
+  }
+  bool request_unfinished() const override { return in_body_; }
+  void on_read_timeout(Buffer& out) override { out.append("408\n"); }
+
+ private:
+  LineHandler lines_;
+  bool in_body_ = false;
+};
+
+struct TransferCase {
+  const char* name;
+  std::string input;
+  bool peer_reads;  // false: every write blocks (a client that does not read)
+  milliseconds read_timeout;
+  milliseconds write_timeout;
+  std::uint64_t min_rate;
+  milliseconds expected;  // deadline() minus the time the bytes were sent
+};
+
+std::vector<TransferCase> transfer_cases() {
+  const milliseconds idle = 1h;  // what deadline() is when no transfer bounds it
+  return {
+      {"a whole request: nothing under way", "ab\n", true, 1s, 2s, 0, idle},
+      {"a partial request: read_timeout", "ab", true, 1s, 2s, 0, 1s},
+      {"a request and the start of the next", "a\nb", true, 1s, 2s, 0, 1s},
+      {"a body consumed in pieces is under way", "+abc", true, 1s, 2s, 0, 1s},
+      {"a body's last byte ends it", "+abc\n", true, 1s, 2s, 0, idle},
+      {"read_timeout 0: no bound", "ab", true, 0ms, 2s, 0, idle},
+      {"min_rate: grace plus what 50 bytes bought", std::string(50, 'x'), true, 0ms, 2s, 100,
+       300ms + 500ms},
+      {"min_rate before read_timeout", std::string(20, 'x'), true, 1s, 2s, 100, 300ms + 200ms},
+      {"unread replies at high water: write_timeout", "big 300\n", false, 1s, 2s, 0, 2s},
+      {"an unread reply below high water: min_rate", "big 30\n", false, 1s, 2s, 100, 300ms},
+      {"unread replies, write_timeout 0", "big 300\n", false, 1s, 0ms, 0, idle},
+      {"read replies: nothing under way", "big 300\n", true, 1s, 2s, 100, idle},
+  };
+}
+
+TEST(Connection, RequestsAndRepliesAreTimedFromTheirFirstByte) {
+  for (const TransferCase& c : transfer_cases()) {
+    SCOPED_TRACE(c.name);
+    ConnectionLimits limits = small_limits();
+    limits.idle_timeout = 1h;
+    limits.read_timeout = c.read_timeout;
+    limits.write_timeout = c.write_timeout;
+    limits.min_rate = MinRate{c.min_rate, 300ms};
+    Peer peer;
+    peer.to_server = c.input;
+    peer.writes_blocked = !c.peer_reads;
+    Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                          std::make_unique<BodyLineHandler>(), limits);
+    Clock::time_point before = Clock::now();
+    drive(connection, peer);
+    Clock::time_point after = Clock::now();
+    EXPECT_GE(connection.deadline(), before + c.expected);
+    EXPECT_LE(connection.deadline(), after + c.expected);
+  }
+}
+
+TEST(Connection, ARequestTooSlowGetsItsAnswerAndACloseAfterTheFlush) {
+  ConnectionLimits limits = small_limits();
+  limits.read_timeout = 1ms;
+  Peer peer;
+  peer.to_server = "a\n+body still arriv";
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<BodyLineHandler>(), limits);
+  drive(connection, peer);
+  EXPECT_EQ(peer.from_server, "a\n");
+  while (connection.deadline() > Clock::now()) {
+  }
+  connection.on_timeout();
+  drive(connection, peer);
+  EXPECT_EQ(peer.from_server, "a\n408\n");
+  EXPECT_TRUE(peer.shut_down) << "closed after the flush, lingering";
+}
+
+TEST(Connection, AClientThatDoesNotReadIsClosedAtWriteTimeout) {
+  ConnectionLimits limits = small_limits();
+  limits.write_timeout = 1ms;
+  Peer peer;
+  peer.to_server = "big 300\n";
+  peer.writes_blocked = true;
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<LineHandler>(), limits);
+  drive(connection, peer);
+  while (connection.deadline() > Clock::now()) {
+  }
+  connection.on_timeout();
+  EXPECT_TRUE(connection.finished());
+}
+
+TEST(Connection, AParkedRequestIsNotTimedButWhatArrivesMeanwhileIsOnceUnparked) {
+  ConnectionLimits limits = small_limits();
+  limits.read_timeout = 1s;
+  Peer peer;
+  Event event;
+  peer.to_server = "wait\npartial";
+  Connection connection(std::make_unique<FakeTransport>(peer, Script{}),
+                        std::make_unique<ParkingHandler>(event), limits);
+  drive(connection, peer);
+  ASSERT_TRUE(connection.parked());
+  EXPECT_EQ(connection.deadline(), Clock::time_point::max());
+  ++event.posted;
+  Clock::time_point before = Clock::now();
+  connection.on_wake();
+  EXPECT_EQ(peer.from_server, "woke\n");
+  EXPECT_GE(connection.deadline(), before + 1s);
+  EXPECT_LE(connection.deadline(), Clock::now() + 1s);
+}
+
 // ---- over a real socketpair ----------------------------------------------------------------
 
 struct Pair {
