@@ -11,12 +11,16 @@
 //   bytes read and not yet written; http output starts with a status line, resp with a type byte;
 // - an open connection that is not parked wants to read or write (or has input pending), so a
 //   poller always has a reason to call it again;
-// - after on_timeout() the connection is finished or its deadline lies ahead;
+// - after on_timeout() the connection is finished or its deadline lies ahead (a slow request is
+//   answered, e.g. with a 408, and closed after the flush);
 // - once the peer sends EOF and reads everything, the connection finishes (or stays parked).
 //
 // Connection reads std::chrono::steady_clock itself (server/clock.h), so time cannot be faked:
-// timeouts are chosen as 0 (always due) or an hour (never due within a run) by the input, and
-// on_timeout() is only called when deadline() has passed, as its contract says.
+// timeouts are chosen by the input as due at once (idle and linger 0, the header timeout 0, a
+// min_rate of 1 TiB/s with no grace, which every running request and reply misses) or as an
+// hour (never due within a run), and on_timeout() is only called when deadline() has passed,
+// as its contract says. read_timeout and write_timeout keep their defaults: 0 means none, so
+// they cannot be made due at once.
 
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -156,6 +160,7 @@ Setup make_setup(FuzzedDataProvider& in, Peer& peer) {
   s.protocol = static_cast<Protocol>(flags % 3);
   s.limits.idle_timeout = (flags & 0x04) ? 0ms : 1h;
   s.limits.linger_timeout = (flags & 0x08) ? 0ms : 1h;
+  s.limits.min_rate = (flags & 0x80) ? srv::MinRate{1ULL << 40, 0ms} : srv::MinRate{1, 1h};
   peer.past_deadline = (flags & 0x30) == 0x30;
   s.limits.read_chunk = 1 + in.ConsumeIntegral<std::uint8_t>() % 64;
   s.limits.output_high_water = 1 + in.ConsumeIntegral<std::uint8_t>() % 128;
