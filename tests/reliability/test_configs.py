@@ -9,10 +9,10 @@ afterwards.
 
   tests/reliability/test_configs.py SRV [--quick] [--strategies a,b]
 
---strategies picks the strategies the strategy-independent rows run under (default: epoll; the
-full tier runs them under every registered strategy). --quick runs each row once, without
---check-config. Prints `ok - ...` / `not ok - ...` per row, `N passed, M failed` last; exits 1 on
-a failure. Loopback only; every srv started is stopped.
+Rows run under every strategy (default: every registered one), except those about one strategy,
+which run under it. --quick runs each row once, without --check-config. Prints `ok - ...` /
+`not ok - ...` per row, `N passed, M failed` last; exits 1 on a failure. Loopback only; every
+srv started is stopped. run() is the same table as a scenario of tests/reliability/run.py.
 """
 
 import argparse
@@ -30,15 +30,16 @@ RUN_LIMIT = 10.0  # seconds srv may take to refuse a config
 class Row:
     """`text` is the file, with {port} and {strategy} filled in. `line`/`col` (1-based; col None
     when any column on the line will do) locate the error; `what` is a regex the rest of the
-    message must match. `any_strategy` rows run under every strategy asked for."""
+    message must match. A row runs under every strategy, or only under `strategy` when it is
+    about that strategy (its text names it)."""
 
-    def __init__(self, name, text, line, col, what, any_strategy=True):
+    def __init__(self, name, text, line, col, what, strategy=None):
         self.name = name
         self.text = text
         self.line = line
         self.col = col
         self.what = what
-        self.any_strategy = any_strategy
+        self.strategy = strategy
 
 
 L = "listeners:\n  - listen: 127.0.0.1:{port}\n"  # lines 1-2 of most rows
@@ -81,7 +82,7 @@ ROWS = [
     Row("unknown protocol option", S + L + "    protocol:\n      name: http\n      options:\n"
         "        max_headers: 5\n", 7, 9, r"max_headers: unknown key"),
     Row("unknown key in the chosen strategy's section", "strategy: prefork\nprefork:\n  wokers: 3\n"
-        + L, 3, 3, r"prefork\.wokers: unknown key", any_strategy=False),
+        + L, 3, 3, r"prefork\.wokers: unknown key", strategy="prefork"),
     # Out of range.
     Row("max_connections 0", S + "max_connections: 0\n" + L, 2, 18,
         r"max_connections: must be between 1 and"),
@@ -102,11 +103,11 @@ ROWS = [
         r"limits\.read_chunk: must be between"),
     Row("backlog 0", S + L + "    backlog: 0\n", 4, 14, r"listeners\[0\]\.backlog: must be"),
     Row("prefork workers 0", "strategy: prefork\nprefork:\n  workers: 0\n" + L, 3, 12,
-        r"prefork\.workers: must be between", any_strategy=False),
+        r"prefork\.workers: must be between", strategy="prefork"),
     Row("threadpool threads 100000", "strategy: threadpool\nthreadpool:\n  threads: 100000\n" + L,
-        3, 12, r"threadpool\.threads: must be between", any_strategy=False),
+        3, 12, r"threadpool\.threads: must be between", strategy="threadpool"),
     Row("select over FD_SETSIZE", "strategy: select\nmax_connections: 5000\n" + L, 2, 18,
-        r"max_connections: .*FD_SETSIZE", any_strategy=False),
+        r"max_connections: .*FD_SETSIZE", strategy="select"),
     Row("resp max_memory 0", S + L + "    protocol: {{name: resp, options: {{max_memory: 0}}}}\n", 4,
         50, r"max_memory: must be between"),
     Row("http header_timeout 0", S + L + "    protocol: {{name: http, options: "
@@ -136,9 +137,9 @@ ROWS = [
         "      min_version: TLSv1.0\n", 7, 20, r"min_version: TLS 1\.0 and 1\.1 are not supported"),
     # Unknown names.
     Row("unknown strategy", "strategy: nginx\n" + L, 1, 11,
-        r"strategy: unknown strategy 'nginx'; known strategies: ", any_strategy=False),
+        r"strategy: unknown strategy 'nginx'; known strategies: ", strategy="epoll"),
     Row("strategy in capitals", "strategy: EPOLL\n" + L, 1, 11, r"strategy: unknown strategy",
-        any_strategy=False),
+        strategy="epoll"),
     Row("unknown protocol", S + L + "    protocol: gopher\n", 4, 15,
         r"listeners\[0\]\.protocol: unknown protocol 'gopher'"),
     Row("missing plugin", S + L + "    protocol: no-such-plugin.so\n", 4, 15,
@@ -230,6 +231,25 @@ def check(srv, row, strategy, check_only, workdir):
     return None
 
 
+def checks(binary, strategy, quick):
+    """(label, problem or None) for every row that runs under `strategy`."""
+    with tempfile.TemporaryDirectory(prefix="srv-configs.") as workdir:
+        for row in ROWS:
+            if row.strategy not in (None, strategy):
+                continue
+            for check_only in [False] if quick else [False, True]:
+                label = row.name + (" --check-config" if check_only else "")
+                yield label, check(binary, row, strategy, check_only, workdir)
+
+
+def run(h, strategy, quick):
+    """The scenario for tests/reliability/run.py (see harness.py)."""
+    from harness import check as result  # pylint: disable=import-outside-toplevel
+
+    return [result(label, problem is None, problem or "exit 2 at the right place, nothing bound")
+            for label, problem in checks(h.binary, strategy, quick)]
+
+
 def strategies_of(srv):
     out = subprocess.run([srv, "--list-strategies"], capture_output=True, text=True,
                          check=True).stdout
@@ -240,27 +260,18 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("srv")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--strategies", help="comma-separated (default: epoll, or every "
-                        "registered one without --quick)")
+    parser.add_argument("--strategies", help="comma-separated (default: every registered one)")
     args = parser.parse_args(argv)
-    if args.strategies:
-        strategies = args.strategies.split(",")
-    else:
-        strategies = ["epoll"] if args.quick else strategies_of(args.srv)
+    strategies = args.strategies.split(",") if args.strategies else strategies_of(args.srv)
     passed = failed = 0
-    with tempfile.TemporaryDirectory(prefix="srv-configs.") as workdir:
-        for row in ROWS:
-            for strategy in strategies if row.any_strategy else [None]:
-                for check_only in [False] if args.quick else [False, True]:
-                    label = row.name + (f" ({strategy})" if strategy else "") + (
-                        " --check-config" if check_only else "")
-                    problem = check(args.srv, row, strategy, check_only, workdir)
-                    if problem is None:
-                        print(f"ok - {label}", flush=True)
-                        passed += 1
-                    else:
-                        print(f"not ok - {label}: {problem}", flush=True)
-                        failed += 1
+    for strategy in strategies:
+        for label, problem in checks(args.srv, strategy, args.quick):
+            if problem is None:
+                print(f"ok - {strategy} {label}", flush=True)
+                passed += 1
+            else:
+                print(f"not ok - {strategy} {label}: {problem}", flush=True)
+                failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -13,7 +13,8 @@ small length: memory must not be proportional to what a client announces.
 
 --quick sends every row in one piece; the full tier also sends each one a byte at a time.
 Prints `ok - ...` / `not ok - ...` per row and strategy, `N passed, M failed` last; exits 1 on a
-failure. Loopback only; every srv started is stopped.
+failure. Loopback only; every srv started is stopped. run() is the same table as a scenario of
+tests/reliability/run.py.
 """
 
 import argparse
@@ -176,6 +177,13 @@ RESP_ROWS = [
 ]
 
 
+# protocol: (rows, a request that must still be served afterwards, its reply)
+PROTOCOLS = {
+    "http": (HTTP_ROWS, HTTP_PROBE, r"HTTP/1\.1 200 [^\r]*\r\n.*\r\n\r\n.*"),
+    "resp": (RESP_ROWS, RESP_PROBE, r"\+PONG\r\n"),
+}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -307,29 +315,29 @@ def check_row(row, port, bytewise):
     return None
 
 
-def hold(server, data):
+def hold(port, pss, data):
     """Opens HELD_CONNECTIONS connections that each send `data`; returns them and how much the
-    server's memory grew once it had read them all."""
-    before = tree_pss(server.proc.pid)
+    server's memory (pss(), bytes) grew once it had read them all."""
+    before = pss()
     sockets = []
     for _ in range(HELD_CONNECTIONS):
-        s = connect(server.port)
+        s = connect(port)
         sockets.append(s)
         s.sendall(data)
     time.sleep(0.3)  # let every strategy accept, read and parse what was sent
-    return sockets, tree_pss(server.proc.pid) - before
+    return sockets, pss() - before
 
 
-def check_held(row, server):
+def check_held(row, port, pss):
     """HELD_CONNECTIONS connections each announce a large length and send a few bytes: no reply,
     connections still open, and the server's memory grows by less than RSS_GROWTH_LIMIT more
     than for the same request announcing a small length (a fork child costs memory of its own,
     whatever it reads)."""
-    small, small_growth = hold(server, row.held)
+    small, small_growth = hold(port, pss, row.held)
     for s in small:
         s.close()
     time.sleep(0.3)  # fork children and threads of the small round exit
-    sockets, growth = hold(server, row.data)
+    sockets, growth = hold(port, pss, row.data)
     try:
         for s in sockets:
             reply, end = read_until(s, time.monotonic() + 0.05)
@@ -352,40 +360,33 @@ def strategies_of(srv):
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
+def table_checks(port, pss, protocol, quick):
+    """(label, problem or None) for every row of `protocol`'s table against the srv serving it
+    on `port`; pss() is that srv's proportional set size in bytes."""
+    rows, probe, probe_reply = PROTOCOLS[protocol]
+    for row in rows:
+        label = f"{protocol}: {row.name}"
+        if row.held:
+            yield label, check_held(row, port, pss)
+            continue
+        for bytewise in [False] if quick else [False, True]:
+            yield label + (" (a byte at a time)" if bytewise else ""), check_row(row, port,
+                                                                                bytewise)
+    serving = Row("still serves after the table", probe, probe_reply, closes=False)
+    yield f"{protocol}: {serving.name}", check_row(serving, port, False)
 
-    def report(self, name, problem):
-        if problem is None:
-            print(f"ok - {name}", flush=True)
-            self.passed += 1
-        else:
-            print(f"not ok - {name}: {problem}", flush=True)
-            self.failed += 1
 
+def run(h, strategy, quick):
+    """The scenario for tests/reliability/run.py (see harness.py)."""
+    from harness import check as result  # pylint: disable=import-outside-toplevel
 
-def run_protocol(srv, strategy, protocol, rows, quick, results):
-    try:
-        server = Server(srv, strategy, protocol)
-    except RuntimeError as e:
-        results.report(f"{strategy} {protocol}: srv starts", str(e))
-        return
-    try:
-        for row in rows:
-            label = f"{strategy} {protocol}: {row.name}"
-            if row.held:
-                results.report(label, check_held(row, server))
-                continue
-            for bytewise in ([False] if quick else [False, True]):
-                results.report(label + (" (a byte at a time)" if bytewise else ""),
-                               check_row(row, server.port, bytewise))
-        alive = server.proc.poll() is None
-        results.report(f"{strategy} {protocol}: srv still running after the table",
-                       None if alive else f"exited with {server.proc.returncode}")
-    finally:
-        server.stop()
+    out = []
+    for protocol in PROTOCOLS:
+        with h.server(strategy, protocol=protocol) as srv:
+            for label, problem in table_checks(srv.port, lambda: srv.pss_kib() * 1024, protocol,
+                                               quick):
+                out.append(result(label, problem is None, problem or "as expected"))
+    return out
 
 
 def main(argv):
@@ -395,12 +396,28 @@ def main(argv):
     parser.add_argument("--strategies", help="comma-separated (default: every registered one)")
     args = parser.parse_args(argv)
     strategies = args.strategies.split(",") if args.strategies else strategies_of(args.srv)
-    results = Results()
+    passed = failed = 0
     for strategy in strategies:
-        run_protocol(args.srv, strategy, "http", HTTP_ROWS, args.quick, results)
-        run_protocol(args.srv, strategy, "resp", RESP_ROWS, args.quick, results)
-    print(f"{results.passed} passed, {results.failed} failed")
-    return 1 if results.failed else 0
+        for protocol in PROTOCOLS:
+            try:
+                server = Server(args.srv, strategy, protocol)
+            except RuntimeError as e:
+                checks = [("srv starts", str(e))]
+            else:
+                try:
+                    checks = list(table_checks(server.port, lambda: tree_pss(server.proc.pid),
+                                               protocol, args.quick))
+                finally:
+                    server.stop()
+            for label, problem in checks:
+                if problem is None:
+                    print(f"ok - {strategy} {label}", flush=True)
+                    passed += 1
+                else:
+                    print(f"not ok - {strategy} {label}: {problem}", flush=True)
+                    failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
