@@ -211,7 +211,8 @@ def check(srv, row, strategy, check_only, workdir):
     code, err, bound = run_srv(srv, args, port)
     lines = [line for line in err.splitlines() if line.strip()]
     if code is None:
-        return f"still running after {RUN_LIMIT:.0f} s (config accepted?)"
+        return (f"still running after {RUN_LIMIT:.0f} s: the config was accepted"
+                f"{f' and port {port} bound' if bound else ''}")
     if code != 2:
         return f"exit {code}, expected 2; stderr: {err.strip()[:200]!r}"
     if bound or not port_free(port):
