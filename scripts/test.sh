@@ -60,6 +60,9 @@ tests/integration/jobqueue.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
+step "reliability, quick tier: floods, descriptor exhaustion, slow clients, storms, kills (every strategy)"
+tests/reliability/run.sh build/bin/srv --quick
+
 step "Redis 7.0.15's own Tcl tests of lists against resp (a few seconds)"
 tests/redis-suite/run.sh build/bin/srv
 

@@ -798,6 +798,33 @@ TEST_P(ConformanceTest, ATrickledRequestIsCutAtReadTimeout) {
   ASSERT_EQ(random_exchange(clients[1], rng, 100), "") << "the other client, afterwards";
 }
 
+// write_timeout closes a client that sends requests but does not read the replies, once its
+// output has kept the server from reading it that long; a client talking normally is served.
+TEST_P(ConformanceTest, AClientThatDoesNotReadIsCutAtWriteTimeout) {
+  ServerOptions options = options_for_capacity(4);
+  options.config_yaml = "write_timeout: 1s\nidle_timeout: 30s\nlimits: {min_rate: 0}\n";
+  ASSERT_NO_FATAL_FAILURE(start_server(std::move(options)));
+  std::mt19937_64 rng(13);
+  std::vector<Client> clients;
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(2, rng, clients));  // [1] talks normally
+  // More than the kernel's socket buffers on both sides hold (loopback autotuning lets them
+  // take about 10 MiB), so that the client's sending stalls on the server's backpressure.
+  std::string requests;
+  while (requests.size() < 32 * 1024 * 1024) {
+    requests += model_->make_exchange(rng, 64 * 1024).request;
+  }
+  const std::size_t sent = srv::test::send_until_stalled(clients[0], requests, 200ms, 5s);
+  ASSERT_LT(sent, requests.size()) << "the server read everything: no backpressure to time";
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(random_exchange(clients[1], rng, 100), "") << "the other client, meanwhile";
+  // Reading now drains what was written before the cut; a connection still open would be
+  // written to again and stay open (keep-alive), so this fails if write_timeout did nothing.
+  std::string drained;
+  EXPECT_EQ(expect_closed_by_peer(clients[0], 5s, &drained), "")
+      << "write_timeout 1s, 1.5 s after the client stopped reading";
+  EXPECT_TRUE(server_->wait_for_log("slow_readers_closed", 1s)) << "the cut is logged";
+}
+
 // ---- 6. max_connections ----------------------------------------------------------------------
 
 TEST_P(ConformanceTest, CapacityReachedAndReleased) {
