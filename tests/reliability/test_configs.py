@@ -7,22 +7,19 @@ that points at the offending line (and column where it is meaningful) and says w
 and nothing may be bound: the port stays unconnectable while srv runs, and is free to bind
 afterwards.
 
-  tests/reliability/test_configs.py SRV [--quick] [--strategies a,b]
-
-Rows run under every strategy (default: every registered one), except those about one strategy,
-which run under it. --quick runs each row once, without --check-config. Prints `ok - ...` /
-`not ok - ...` per row, `N passed, M failed` last; exits 1 on a failure. Loopback only; every
-srv started is stopped. run() is the same table as a scenario of tests/reliability/run.py.
+A scenario of tests/reliability/run.py (`run.sh SRV --only configs`). Rows run under every
+strategy, except those about one strategy, which run under it. The quick tier runs each row
+once, without --check-config. Every srv started is stopped.
 """
 
-import argparse
 import os
 import re
 import socket
 import subprocess
-import sys
 import tempfile
 import time
+
+import harness as h
 
 RUN_LIMIT = 10.0  # seconds srv may take to refuse a config
 
@@ -189,20 +186,22 @@ def run_srv(srv, args, port):
     accepted a connection while srv ran)."""
     proc = subprocess.Popen([srv] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     bound = False
-    deadline = time.monotonic() + RUN_LIMIT
-    while proc.poll() is None and time.monotonic() < deadline:
-        bound = bound or connectable(port)
-        time.sleep(0.01)
-    code = proc.poll()
-    if code is None:
-        proc.kill()
-        proc.wait()
+    try:
+        deadline = time.monotonic() + RUN_LIMIT
+        while proc.poll() is None and time.monotonic() < deadline:
+            bound = bound or connectable(port)
+            time.sleep(0.01)
+        code = proc.poll()
+    finally:
+        if proc.poll() is None:  # accepted the config (or interrupted): it is serving
+            proc.kill()
+            proc.wait()
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     return code, err, bound
 
 
-def check(srv, row, strategy, check_only, workdir):
+def check_row(srv, row, strategy, check_only, workdir):
     port = free_port()
     path = os.path.join(workdir, "broken.yaml")
     with open(path, "w") as f:
@@ -240,42 +239,9 @@ def checks(binary, strategy, quick):
                 continue
             for check_only in [False] if quick else [False, True]:
                 label = row.name + (" --check-config" if check_only else "")
-                yield label, check(binary, row, strategy, check_only, workdir)
+                yield label, check_row(binary, row, strategy, check_only, workdir)
 
 
-def run(h, strategy, quick):
-    """The scenario for tests/reliability/run.py (see harness.py)."""
-    from harness import check as result  # pylint: disable=import-outside-toplevel
-
-    return [result(label, problem is None, problem or "exit 2 at the right place, nothing bound")
-            for label, problem in checks(h.binary, strategy, quick)]
-
-
-def strategies_of(srv):
-    out = subprocess.run([srv, "--list-strategies"], capture_output=True, text=True,
-                         check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if line.strip()]
-
-
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("srv")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--strategies", help="comma-separated (default: every registered one)")
-    args = parser.parse_args(argv)
-    strategies = args.strategies.split(",") if args.strategies else strategies_of(args.srv)
-    passed = failed = 0
-    for strategy in strategies:
-        for label, problem in checks(args.srv, strategy, args.quick):
-            if problem is None:
-                print(f"ok - {strategy} {label}", flush=True)
-                passed += 1
-            else:
-                print(f"not ok - {strategy} {label}: {problem}", flush=True)
-                failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def run(harness, strategy, quick):
+    return [h.check(label, problem is None, problem or "exit 2 at the right place, nothing bound")
+            for label, problem in checks(harness.binary, strategy, quick)]

@@ -9,22 +9,15 @@ bytes, on 10 connections at once, also check that the server's memory (proportio
 srv and its children) grows by less than 10 MiB more than for the same requests declaring a
 small length: memory must not be proportional to what a client announces.
 
-  tests/reliability/test_malformed.py SRV [--quick] [--strategies a,b]
-
---quick sends every row in one piece; the full tier also sends each one a byte at a time.
-Prints `ok - ...` / `not ok - ...` per row and strategy, `N passed, M failed` last; exits 1 on a
-failure. Loopback only; every srv started is stopped. run() is the same table as a scenario of
-tests/reliability/run.py.
+A scenario of tests/reliability/run.py (`run.sh SRV --only malformed`). The quick tier sends
+every row in one piece; the full tier also sends each one a byte at a time.
 """
 
-import argparse
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
+
+import harness as h
 
 CLOSE_WITHIN = 1.0  # seconds from the last byte sent to the server's EOF
 RSS_GROWTH_LIMIT = 10 * 1024 * 1024
@@ -184,78 +177,6 @@ PROTOCOLS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def process_tree(pid):
-    """pid and every descendant, through /proc/PID/task/*/children."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return out
-
-
-def tree_pss(pid):
-    """Proportional set size of pid and its descendants: pages shared after fork() count once
-    in total, not once per process as RSS would."""
-    total = 0
-    for p in process_tree(pid):
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return total
-
-
-class Server:
-    def __init__(self, srv, strategy, protocol):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [srv, "--strategy", strategy, "--protocol", protocol, "--listen",
-             f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"srv exited with {self.proc.returncode}: "
-                                   f"{self.proc.stderr.read().decode(errors='replace')}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("srv did not start listening within 10 s")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stderr.close()
-
-
-def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
-
-
 def send(s, data, bytewise):
     if not bytewise:
         s.sendall(data)
@@ -264,8 +185,9 @@ def send(s, data, bytewise):
         s.sendall(data[i:i + 1])
 
 
-def read_until(s, deadline, enough=None):
-    """Reads until EOF, a reset, `deadline` or `enough(data)`; returns (data, how it ended)."""
+def read_to_close(s, deadline, enough=None):
+    """Reads until EOF, a reset, `deadline` or `enough(data)`; returns (data, how it ended):
+    unlike h.read_until, it tells a close from a timeout."""
     data = b""
     while True:
         left = deadline - time.monotonic()
@@ -287,19 +209,19 @@ def read_until(s, deadline, enough=None):
 
 def check_row(row, port, bytewise):
     """Returns None when the row holds, else what went wrong."""
-    with connect(port) as s:
+    with h.connect(port, timeout=5) as s:
         try:
             send(s, row.data, bytewise)
         except (BrokenPipeError, ConnectionResetError):
             pass  # closed while we were still sending: what it answered is still readable
         sent = time.monotonic()
         if row.closes:
-            reply, end = read_until(s, sent + CLOSE_WITHIN)
+            reply, end = read_to_close(s, sent + CLOSE_WITHIN)
             if end not in ("eof", "reset"):
                 return f"no close within {CLOSE_WITHIN} s (reply {reply[:80]!r})"
         else:
             pattern = re.compile(row.reply.encode(), re.S)
-            reply, end = read_until(s, sent + CLOSE_WITHIN,
+            reply, end = read_to_close(s, sent + CLOSE_WITHIN,
                                     lambda d: bool(pattern.fullmatch(d)) if row.reply else False)
             if end in ("eof", "reset"):
                 return f"closed, expected it to stay open (reply {reply[:80]!r})"
@@ -308,7 +230,7 @@ def check_row(row, port, bytewise):
         if row.probe:
             s.sendall(row.probe)
             probe_pattern = re.compile(row.probe_reply.encode(), re.S)
-            answer, _ = read_until(s, time.monotonic() + CLOSE_WITHIN,
+            answer, _ = read_to_close(s, time.monotonic() + CLOSE_WITHIN,
                                    lambda d: bool(probe_pattern.fullmatch(d)))
             if not probe_pattern.fullmatch(answer):
                 return f"the probe got {answer[:80]!r}, expected {row.probe_reply!r}"
@@ -321,10 +243,10 @@ def hold(port, pss, data):
     before = pss()
     sockets = []
     for _ in range(HELD_CONNECTIONS):
-        s = connect(port)
+        s = h.connect(port, timeout=5)
         sockets.append(s)
         s.sendall(data)
-    time.sleep(0.3)  # let every strategy accept, read and parse what was sent
+    time.sleep(0.2)  # let every strategy accept, read and parse what was sent
     return sockets, pss() - before
 
 
@@ -336,11 +258,11 @@ def check_held(row, port, pss):
     small, small_growth = hold(port, pss, row.held)
     for s in small:
         s.close()
-    time.sleep(0.3)  # fork children and threads of the small round exit
+    time.sleep(0.2)  # fork children and threads of the small round exit
     sockets, growth = hold(port, pss, row.data)
     try:
         for s in sockets:
-            reply, end = read_until(s, time.monotonic() + 0.05)
+            reply, end = read_to_close(s, time.monotonic() + 0.05)
             if reply or end != "timeout":
                 return f"expected no reply and an open connection, got {reply[:80]!r} ({end})"
         extra = growth - small_growth
@@ -352,12 +274,6 @@ def check_held(row, port, pss):
         for s in sockets:
             s.close()
     return None
-
-
-def strategies_of(srv):
-    out = subprocess.run([srv, "--list-strategies"], capture_output=True, text=True,
-                         check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
 def table_checks(port, pss, protocol, quick):
@@ -376,49 +292,11 @@ def table_checks(port, pss, protocol, quick):
     yield f"{protocol}: {serving.name}", check_row(serving, port, False)
 
 
-def run(h, strategy, quick):
-    """The scenario for tests/reliability/run.py (see harness.py)."""
-    from harness import check as result  # pylint: disable=import-outside-toplevel
-
+def run(harness, strategy, quick):
     out = []
     for protocol in PROTOCOLS:
-        with h.server(strategy, protocol=protocol) as srv:
+        with harness.server(strategy, protocol=protocol) as srv:
             for label, problem in table_checks(srv.port, lambda: srv.pss_kib() * 1024, protocol,
                                                quick):
-                out.append(result(label, problem is None, problem or "as expected"))
+                out.append(h.check(label, problem is None, problem or "as expected"))
     return out
-
-
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("srv")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--strategies", help="comma-separated (default: every registered one)")
-    args = parser.parse_args(argv)
-    strategies = args.strategies.split(",") if args.strategies else strategies_of(args.srv)
-    passed = failed = 0
-    for strategy in strategies:
-        for protocol in PROTOCOLS:
-            try:
-                server = Server(args.srv, strategy, protocol)
-            except RuntimeError as e:
-                checks = [("srv starts", str(e))]
-            else:
-                try:
-                    checks = list(table_checks(server.port, lambda: tree_pss(server.proc.pid),
-                                               protocol, args.quick))
-                finally:
-                    server.stop()
-            for label, problem in checks:
-                if problem is None:
-                    print(f"ok - {strategy} {label}", flush=True)
-                    passed += 1
-                else:
-                    print(f"not ok - {strategy} {label}: {problem}", flush=True)
-                    failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
