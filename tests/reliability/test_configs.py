@@ -18,29 +18,31 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 import harness as h
 
 RUN_LIMIT = 10.0  # seconds srv may take to refuse a config
 
 
+@dataclass
 class Row:
     """`text` is the file, with {port} and {strategy} filled in. `line`/`col` (1-based; col None
     when any column on the line will do) locate the error; `what` is a regex the rest of the
     message must match. A row runs under every strategy, or only under `strategy` when it is
     about that strategy (its text names it)."""
 
-    def __init__(self, name, text, line, col, what, strategy=None):
-        self.name = name
-        self.text = text
-        self.line = line
-        self.col = col
-        self.what = what
-        self.strategy = strategy
+    name: str
+    text: str
+    line: Optional[int]
+    col: Optional[int]
+    what: str
+    strategy: Optional[str] = None
 
 
-L = "listeners:\n  - listen: 127.0.0.1:{port}\n"  # lines 1-2 of most rows
-S = "strategy: {strategy}\n"
+S = "strategy: {strategy}\n"  # line 1 of most rows
+L = "listeners:\n  - listen: 127.0.0.1:{port}\n"  # lines 2-3 of most rows
 
 ROWS = [
     # Duplicate keys (YAML 1.2 says keys are unique; yaml-cpp alone would keep the first).

@@ -16,6 +16,8 @@ every row in one piece; the full tier also sends each one a byte at a time.
 import re
 import socket
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 import harness as h
 
@@ -24,20 +26,20 @@ RSS_GROWTH_LIMIT = 10 * 1024 * 1024
 HELD_CONNECTIONS = 10  # connections that each hold a large declared length open at once
 
 
+@dataclass
 class Row:
     """One input. `reply` is a regex the whole reply must match (re.S); `closes` says the
-    server closes after it; otherwise `probe` must then get a reply matching `probe_reply`."""
+    server closes after it; otherwise `probe` must then get a reply matching `probe_reply`.
+    `held`: the input is incomplete on purpose (no reply, the connection stays open), and this
+    is the same request with a small declared length, whose memory is the baseline."""
 
-    def __init__(self, name, data, reply, closes=True, probe=None, probe_reply=None, held=None):
-        self.name = name
-        self.data = data
-        self.reply = reply
-        self.closes = closes
-        self.probe = probe
-        self.probe_reply = probe_reply
-        # Incomplete on purpose (no reply, the connection stays open): the same request with a
-        # small declared length, whose memory is the baseline.
-        self.held = held
+    name: str
+    data: bytes
+    reply: str
+    closes: bool = True
+    probe: Optional[bytes] = None
+    probe_reply: Optional[str] = None
+    held: Optional[bytes] = None
 
 
 def status(code):
