@@ -91,11 +91,12 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
     YAML::Node listener(YAML::NodeType::Map);
     listener["listen"] = *o.listen;
     // Keep the first listener's protocol (and options) unless --protocol says otherwise, and
-    // its TLS settings.
+    // its TLS settings: the nodes themselves, not clones, which would lose their places in the
+    // file for messages.
     YAML::Node old = look["listeners"];
     for (const char* key : {"protocol", "tls"}) {
       if (old && old.IsSequence() && old.size() > 0 && old[0].IsMap() && old[0][key]) {
-        listener[key] = YAML::Clone(old[0][key]);
+        listener[key] = old[0][key];
       }
     }
     YAML::Node list(YAML::NodeType::Sequence);

@@ -397,6 +397,23 @@ TEST(ConfigOverrides, BadListenFlagSaysCommandLine) {
                          "command line: listeners[0].listen: ", "port must be a number", o));
 }
 
+// --listen keeps the first listener's protocol and tls from the file, so a mistake in them is
+// still at its place in the file (a clone of the nodes had lost it: "test.yaml:1:1").
+TEST(ConfigOverrides, ListenFlagKeepsTheFilePlacesOfProtocolAndTls) {
+  Overrides o;
+  o.listen = "127.0.0.1:7001";
+  EXPECT_TRUE(
+      fails_with("listeners:\n  - listen: 127.0.0.1:7000\n"
+                 "    protocol: {name: echo, options: {x: 1}}\n",
+                 "test.yaml:3:38: listeners[0].protocol.options.x: ", "unknown key", o));
+  EXPECT_TRUE(fails_with("listeners:\n  - listen: 127.0.0.1:7000\n    tls:\n      cert: c.pem\n",
+                         "test.yaml:4:7: listeners[0].tls.key: ", "needs key", o));
+  Config config = load("listeners:\n  - listen: 127.0.0.1:7000\n    protocol: http\n", o);
+  ASSERT_EQ(config.listeners.size(), 1u);
+  EXPECT_EQ(config.listeners[0].endpoint.port, 7001);
+  EXPECT_EQ(config.listeners[0].protocol, "http");
+}
+
 TEST(ConfigOverrides, BadMaxConnectionsFlagSaysCommandLine) {
   Overrides o;
   o.max_connections = 0;

@@ -31,7 +31,8 @@ class Row:
     """`text` is the file, with {port} and {strategy} filled in. `line`/`col` (1-based; col None
     when any column on the line will do) locate the error; `what` is a regex the rest of the
     message must match. A row runs under every strategy, or only under `strategy` when it is
-    about that strategy (its text names it)."""
+    about that strategy (its text names it). `flags` go on srv's command line ({port} filled); a
+    mistake in one is placed at `command line` instead of FILE:LINE:COL (line and col None)."""
 
     name: str
     text: str
@@ -39,6 +40,7 @@ class Row:
     col: Optional[int]
     what: str
     strategy: Optional[str] = None
+    flags: tuple = ()
 
 
 S = "strategy: {strategy}\n"  # line 1 of most rows
@@ -113,6 +115,12 @@ ROWS = [
         "{{header_timeout: 0}}}}\n", 4, 54, r"header_timeout: must be between"),
     Row("log_level verbose", S + "log_level: verbose\n" + L, 2, 12,
         r"log_level: must be debug, info, warn or error"),
+    # --listen replaces the listeners but keeps the first one's protocol and tls, from the file.
+    Row("a mistake in the protocol options kept by --listen", S + L + "    protocol: {{name: echo, "
+        "options: {{x: 1}}}}\n", 4, 38, r"listeners\[0\]\.protocol\.options\.x: unknown key",
+        flags=("--listen", "127.0.0.1:{port}")),
+    Row("a bad --listen", S + L, None, None, r"listeners\[0\]\.listen: expected HOST:PORT",
+        flags=("--listen", "localhost")),
     # Listen addresses.
     Row("port 99999", S + "listeners:\n  - listen: 127.0.0.1:99999\n", 3, 13,
         r"listeners\[0\]\.listen: port must be a number"),
@@ -208,7 +216,8 @@ def check_row(srv, row, strategy, check_only, workdir):
     path = os.path.join(workdir, "broken.yaml")
     with open(path, "w") as f:
         f.write(row.text.format(port=port, strategy=strategy))
-    args = ["--config", path] + (["--check-config"] if check_only else [])
+    args = ["--config", path] + [flag.format(port=port) for flag in row.flags]
+    args += ["--check-config"] if check_only else []
     code, err, bound = run_srv(srv, args, port)
     lines = [line for line in err.splitlines() if line.strip()]
     if code is None:
@@ -220,10 +229,16 @@ def check_row(srv, row, strategy, check_only, workdir):
         return f"port {port} was bound"
     if len(lines) != 1:
         return f"expected one line on stderr, got {len(lines)}: {err.strip()[:300]!r}"
-    m = re.match(re.escape("srv: " + path) + r":(\d+):(\d+): (.*)$", lines[0])
-    if not m:
-        return f"not `srv: {path}:LINE:COL: ...`: {lines[0]!r}"
-    line, col, what = int(m.group(1)), int(m.group(2)), m.group(3)
+    if row.flags and row.line is None:
+        m = re.match(r"srv: command line: (.*)$", lines[0])
+        if not m:
+            return f"not `srv: command line: ...`: {lines[0]!r}"
+        line, col, what = None, None, m.group(1)
+    else:
+        m = re.match(re.escape("srv: " + path) + r":(\d+):(\d+): (.*)$", lines[0])
+        if not m:
+            return f"not `srv: {path}:LINE:COL: ...`: {lines[0]!r}"
+        line, col, what = int(m.group(1)), int(m.group(2)), m.group(3)
     if row.line is not None and line != row.line:
         return f"line {line}, expected {row.line}: {lines[0]!r}"
     if row.col is not None and col != row.col:
