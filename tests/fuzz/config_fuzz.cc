@@ -2,6 +2,10 @@
 // takes after reading the file). For every input it either returns a Config or throws
 // ConfigError whose message starts `fuzz.yaml:LINE:COL: ` with LINE and COL counted from 1; never
 // another exception, never a crash or sanitizer report, never a hang (libFuzzer's -timeout).
+// Each input loads twice: alone, and under valid command-line overrides (--strategy, --listen,
+// --workers, --threads, --max-connections, chosen by the input's length), which rewrite the
+// tree before validation; then a ConfigError may also start `command line: ` (a flag's value
+// that the file's other settings refuse, e.g. --max-connections 5000 under select).
 //
 // Inputs naming a plugin (".so") or holding a path ('/', or '\\' which a YAML escape could turn
 // into one), even in a comment, are skipped: the loader would dlopen the plugin, and a TLS file
@@ -51,20 +55,40 @@ bool located(std::string_view message) {
          at < message.size() && message[at] == ' ';
 }
 
+// Valid flags, picked by `seed`; each is still checked against the rest of the file.
+srv::Overrides overrides_for(std::size_t seed) {
+  static const char* const kStrategies[] = {"epoll", "prefork", "threadpool", "select"};
+  srv::Overrides o;
+  o.strategy = kStrategies[seed % 4];
+  if (seed & 4) o.listen = "127.0.0.1:7001";
+  if (seed & 8) o.workers = 2;
+  if (seed & 16) o.threads = 2;
+  if (seed & 32) o.max_connections = 5000;
+  return o;
+}
+
+void check_load(const std::string& text, const srv::Overrides& overrides, bool flags) {
+  try {
+    srv::load_config_text(text, std::string(kSource), overrides);
+  } catch (const srv::ConfigError& e) {
+    std::string_view what = e.what();
+    if (!located(what) && !(flags && what.starts_with("command line: "))) {
+      fail("a ConfigError without fuzz.yaml:LINE:COL: ", what);
+    }
+  } catch (const std::exception& e) {
+    fail("an exception other than ConfigError", e.what());
+  } catch (...) {
+    fail("a non-standard exception", "");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   if (text.find_first_of("/\\") != std::string::npos || text.find(".so") != std::string::npos)
     return 0;
-  try {
-    srv::load_config_text(text, std::string(kSource), srv::Overrides{});
-  } catch (const srv::ConfigError& e) {
-    if (!located(e.what())) fail("a ConfigError without fuzz.yaml:LINE:COL: ", e.what());
-  } catch (const std::exception& e) {
-    fail("an exception other than ConfigError", e.what());
-  } catch (...) {
-    fail("a non-standard exception", "");
-  }
+  check_load(text, srv::Overrides{}, false);
+  check_load(text, overrides_for(size), true);
   return 0;
 }
