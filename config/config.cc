@@ -187,6 +187,35 @@ ConnectionLimits read_limits(Section& top) {
   return limits;
 }
 
+AdminConfig read_admin(Section& top) {
+  AdminConfig admin;
+  YAML::Node node = top.raw("admin");
+  if (!node || node.IsNull()) return admin;
+  if (!node.IsMap()) top.fail("admin", "must be a map: {listen: HOST:PORT, allow: [...]}");
+  Section s = top.child("admin");
+  std::string listen = s.string("listen", "");
+  if (listen.empty()) s.fail("listen", "the admin listener needs listen: HOST:PORT");
+  std::string error;
+  if (!parse_endpoint(listen, admin.listen, error)) s.fail("listen", error);
+  YAML::Node allow = s.raw("allow");
+  if (!allow) {
+    admin.allow = loopback_ranges();
+  } else if (!allow.IsSequence()) {
+    s.fail("allow", "must be a list of addresses or ADDRESS/PREFIX ranges");
+  }
+  for (std::size_t i = 0; allow && i < allow.size(); ++i) {
+    AddressRange range;
+    std::string_view text = allow[i].IsScalar() ? allow[i].Scalar() : std::string_view();
+    if (!parse_address_range(text, range, error)) {
+      config_fail(s.file(), allow[i], s.key_path(fmt::format("allow[{}]", i)), error);
+    }
+    admin.allow.push_back(range);
+  }
+  s.finish();
+  admin.enabled = true;
+  return admin;
+}
+
 }  // namespace
 
 Config load_config_text(const std::string& text, const std::string& source,
@@ -202,6 +231,7 @@ Config load_config_text(const std::string& text, const std::string& source,
       static_cast<int>(top.integer("max_connections", 1024, 1, 1'000'000));
   config.settings.shutdown_timeout = top.duration("shutdown_timeout", 10s, 0ms, 24h);
   config.settings.limits = read_limits(top);
+  config.admin = read_admin(top);
   config.log_level = top.string("log_level", "info");
   if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
       config.log_level != "error") {

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/section.h"
+#include "protocols/admin.h"
 #include "server/protocol.h"
 #include "server/settings.h"
 #include "server/socket.h"
@@ -42,6 +43,14 @@ struct ListenerConfig {
   YAML::Node where;  ///< the protocol node, for messages
 };
 
+/// `admin: {listen: HOST:PORT, allow: [RANGE, ...]}`: the metrics and status listener. Off when
+/// the key is absent; `allow` defaults to loopback.
+struct AdminConfig {
+  bool enabled = false;
+  Endpoint listen;
+  std::vector<AddressRange> allow;
+};
+
 /// A loaded and fully validated configuration: strategy and protocols are already constructed
 /// (which is how they validate their own sections), nothing is bound yet.
 struct Config {
@@ -50,6 +59,7 @@ struct Config {
   std::shared_ptr<Strategy> strategy;
   std::vector<ListenerConfig> listeners;
   ServerSettings settings;
+  AdminConfig admin;
   std::string log_level = "info";
 };
 

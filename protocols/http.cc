@@ -128,8 +128,8 @@ namespace {
 class HttpFactory final : public ProtocolFactory {
  public:
   HttpFactory(const HttpLimits& limits, SteadyNow now) : limits_(limits), now_(now) {}
-  std::unique_ptr<ProtocolHandler> create(const ConnectionContext&) override {
-    return std::make_unique<HttpHandler>(limits_, now_);
+  std::unique_ptr<ProtocolHandler> create(const ConnectionContext& context) override {
+    return std::make_unique<HttpHandler>(limits_, now_, context.meter);
   }
   std::string_view refusal() const override { return kRefusal; }
 
@@ -154,7 +154,14 @@ std::string_view http_refusal() {
 
 // ---- The handler -----------------------------------------------------------------------------
 
-HttpHandler::HttpHandler(const HttpLimits& limits, SteadyNow now) : limits_(limits), now_(now) {}
+HttpHandler::HttpHandler(const HttpLimits& limits, SteadyNow now, RequestMeter& meter)
+    : limits_(limits), now_(now), meter_(meter) {}
+
+void HttpHandler::fail(Buffer& out, Error error, bool head_method) {
+  write_error(out, error, head_method);
+  bool server = error == Error::k501NotImplemented || error == Error::k505Version;
+  meter_.request_error(server ? RequestError::kServer : RequestError::kClient);
+}
 
 Step HttpHandler::on_data(std::string_view in, Buffer& out) {
   return state_ == State::kHead ? on_head(in, out) : on_body(in, out);
@@ -178,17 +185,17 @@ Step HttpHandler::on_head(std::string_view in, Buffer& out) {
   switch (parsed.status) {
     case http::ParseStatus::kIncomplete:
       if (in.size() > limits_.max_header_bytes) {
-        write_error(out, Error::k431HeadTooLarge);
+        fail(out, Error::k431HeadTooLarge);
         return {in.size(), Verdict::kCloseAfterFlush};
       }
       head_scanned_ = in.size();
       head_pending_ = parsed.pending;
       return {0, Verdict::kContinue};
     case http::ParseStatus::kInvalid:
-      write_error(out, Error::k400BadRequest);
+      fail(out, Error::k400BadRequest);
       return {in.size(), Verdict::kCloseAfterFlush};
     case http::ParseStatus::kTooManyHeaders:
-      write_error(out, Error::k431HeadTooLarge);
+      fail(out, Error::k431HeadTooLarge);
       return {in.size(), Verdict::kCloseAfterFlush};
     case http::ParseStatus::kComplete:
       break;
@@ -198,7 +205,7 @@ Step HttpHandler::on_head(std::string_view in, Buffer& out) {
 
   http::RequestPlan plan = http::analyze_request(head, limits_.max_body_bytes);
   if (plan.error) {
-    write_error(out, *plan.error, plan.head_method);
+    fail(out, *plan.error, plan.head_method);
     return {in.size(), Verdict::kCloseAfterFlush};
   }
   route_ = plan.route;
@@ -232,13 +239,13 @@ Step HttpHandler::on_body(std::string_view in, Buffer& out) {
     case http::ChunkedStatus::kDone:
       return {result.consumed, finish_request(out)};
     case http::ChunkedStatus::kInvalid:
-      write_error(out, Error::k400BadRequest);
+      fail(out, Error::k400BadRequest);
       break;
     case http::ChunkedStatus::kBodyTooLarge:
-      write_error(out, Error::k413TooLarge);
+      fail(out, Error::k413TooLarge);
       break;
     case http::ChunkedStatus::kTrailersTooLarge:
-      write_error(out, Error::k431HeadTooLarge);
+      fail(out, Error::k431HeadTooLarge);
       break;
   }
   return {in.size(), Verdict::kCloseAfterFlush};
@@ -246,6 +253,7 @@ Step HttpHandler::on_body(std::string_view in, Buffer& out) {
 
 Verdict HttpHandler::finish_request(Buffer& out) {
   state_ = State::kHead;
+  meter_.request_done();
   out.append(kStatus200);
   out.append(current_date());
   std::string_view end = !keep_alive_ ? kEndClose : http10_ ? kEndKeepAlive10 : kEndKeepAlive11;
@@ -286,13 +294,13 @@ Verdict HttpHandler::on_eof(std::string_view rest, Buffer& out) {
 }
 
 void HttpHandler::on_read_timeout(Buffer& out) {
-  write_error(out, Error::k408Timeout);
+  fail(out, Error::k408Timeout);
 }
 
 Verdict HttpHandler::on_deadline(Buffer& out) {
   if (head_deadline_ == Clock::time_point::max()) return Verdict::kContinue;
   head_deadline_ = Clock::time_point::max();
-  write_error(out, Error::k408Timeout);
+  fail(out, Error::k408Timeout);
   return Verdict::kCloseAfterFlush;
 }
 

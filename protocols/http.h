@@ -65,7 +65,8 @@ using SteadyNow = Clock::time_point (*)();
 /// One connection's HTTP state. Used on one thread at a time, like every handler.
 class HttpHandler final : public ProtocolHandler {
  public:
-  HttpHandler(const HttpLimits& limits, SteadyNow now);
+  /// Counts each request answered into `meter`, which outlives the handler.
+  HttpHandler(const HttpLimits& limits, SteadyNow now, RequestMeter& meter = null_meter());
 
   /// Consumes at most one request head or a piece of the current body per call, appending the
   /// answers in request order to `out`. Keeps no view of `in` past the call.
@@ -89,9 +90,12 @@ class HttpHandler final : public ProtocolHandler {
   Step on_body(std::string_view in, Buffer& out);
   /// The request is complete: answers it and gets ready for the next one.
   Verdict finish_request(Buffer& out);
+  /// Answers with `error` (see write_error) and counts the request as failed.
+  void fail(Buffer& out, http::Error error, bool head_method = false);
 
   HttpLimits limits_;
   SteadyNow now_;
+  RequestMeter& meter_;
   State state_ = State::kHead;
   Clock::time_point head_deadline_ = Clock::time_point::max();
   std::size_t head_scanned_ = 0;  // bytes of the pending head already parsed (incomplete)

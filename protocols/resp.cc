@@ -43,8 +43,8 @@ void log_cross_protocol() {
 
 }  // namespace
 
-RespHandler::RespHandler(std::shared_ptr<RespState> state, Waker* waker)
-    : state_(std::move(state)) {
+RespHandler::RespHandler(std::shared_ptr<RespState> state, Waker* waker, RequestMeter& meter)
+    : state_(std::move(state)), meter_(meter) {
   session_.client_id = state_->keyspace.next_client_id();
   session_.waker = waker;
   session_.authenticated = state_->settings.requirepass.empty();
@@ -90,6 +90,7 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
         continue;
       case ParseStatus::kError:
         resp::error(out, "ERR " + parser_.error());
+        meter_.request_error(RequestError::kErr);
         return {used, Verdict::kCloseAfterFlush};
       case ParseStatus::kCommand:
         break;
@@ -100,14 +101,17 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
       return {used, Verdict::kCloseNow};
     }
     CommandContext context{parser_.args(), out, state_->keyspace, session_, settings};
+    const std::size_t reply_at = out.size();
     try {
       execute_command(context);
     } catch (const std::exception& e) {
       // Not a client mistake (the keyspace lock is unrecoverable, say): report and hang up.
       spdlog::error("resp: command failed: {}", e.what());
       resp::error(out, "ERR internal error");
+      meter_.request_error(RequestError::kServer);
       return {used, Verdict::kCloseAfterFlush};
     }
+    count_reply(out, reply_at);
     if (session_.quit) return {used, Verdict::kCloseAfterFlush};
     if (session_.blocked) return {used, Verdict::kPark};
     // AUTH may have lifted the limits for unauthenticated clients.
@@ -117,11 +121,22 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
   return {used, Verdict::kContinue};
 }
 
+void RespHandler::count_reply(const Buffer& out, std::size_t reply_at) {
+  std::string_view reply = out.readable().substr(reply_at);
+  if (reply.empty() || reply.front() != '-') return meter_.request_done();
+  std::string_view prefix = reply.substr(1, reply.find_first_of(" \r", 1) - 1);
+  RequestError kind = prefix == "ERR"         ? RequestError::kErr
+                      : prefix == "WRONGTYPE" ? RequestError::kWrongType
+                      : prefix == "NOAUTH"    ? RequestError::kNoAuth
+                                              : RequestError::kOther;
+  meter_.request_error(kind);
+}
+
 RespFactory::RespFactory(const RespSettings& settings)
     : state_(std::make_shared<RespState>(settings)) {}
 
 std::unique_ptr<ProtocolHandler> RespFactory::create(const ConnectionContext& context) {
-  return std::make_unique<RespHandler>(state_, &context.waker);
+  return std::make_unique<RespHandler>(state_, &context.waker, context.meter);
 }
 
 std::string_view RespFactory::refusal() const {

@@ -45,7 +45,8 @@ struct RespState {
 class RespHandler final : public ProtocolHandler {
  public:
   /// Registers the connection with the shared state (CLIENT ID, INFO connected_clients).
-  RespHandler(std::shared_ptr<RespState> state, Waker* waker);
+  /// Counts each command answered into `meter`, which outlives the handler.
+  RespHandler(std::shared_ptr<RespState> state, Waker* waker, RequestMeter& meter = null_meter());
   /// Leaves the ClientRegistry (no waiter is left behind by a client that disconnects).
   ~RespHandler() override;
 
@@ -65,7 +66,11 @@ class RespHandler final : public ProtocolHandler {
   Verdict on_wake(Buffer& out) override;
 
  private:
+  /// Counts the command whose reply starts at `reply_at` in `out`: an error reply by its kind.
+  void count_reply(const Buffer& out, std::size_t reply_at);
+
   std::shared_ptr<RespState> state_;
+  RequestMeter& meter_;
   RespParser parser_;
   RespSession session_;
 };

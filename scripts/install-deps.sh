@@ -30,6 +30,8 @@ if [[ "${1:-}" == "--test" ]]; then
                           # tests/integration/loadtest.sh: certificates for its TLS runs
     nginx-light redis-server  # TLS peers that tests/integration/loadtest.sh loads with --tls;
                               # redis-server: the reference RespReference compares replies with
+    prometheus            # promtool: tests/integration/metrics.sh checks /metrics with
+                          # `promtool check metrics` (no other package ships it; ~96 MB)
     python3-redis         # the job queue example (examples/jobqueue/), which
                           # tests/integration/jobqueue.sh runs under every strategy; and
                           # tests/integration/blocking.py (BLPOP from threads, pub/sub)

@@ -51,13 +51,14 @@ if compgen -G "$tsan_reports/tsan*" >/dev/null; then
 fi
 rm -rf "$tsan_reports"
 
-step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, redis-py, openssl, srv-loadtest)"
+step "integration: real clients (nc, socat, curl, wrk, redis-cli, redis-benchmark, redis-py, openssl, promtool, srv-loadtest)"
 tests/integration/run.sh build/bin/srv
 tests/integration/http.sh build/bin/srv
 tests/integration/resp.sh build/bin/srv
 tests/integration/blocking.sh build/bin/srv
 tests/integration/jobqueue.sh build/bin/srv
 tests/integration/tls.sh build/bin/srv
+tests/integration/metrics.sh build/bin/srv
 tests/integration/loadtest.sh build/bin/srv build/bin/srv-loadtest
 
 step "reliability, quick tier: floods, descriptor exhaustion, slow clients, storms, kills (every strategy)"

@@ -15,13 +15,16 @@ Connection::Connection(std::unique_ptr<Transport> transport, ProtocolFactory& fa
     : transport_(std::move(transport)),
       doorbell_(doorbell),
       id_(origin.id),
-      handler_(factory.create(ConnectionContext{origin.id, origin.peer, origin.local, *this})),
+      meter_(origin.metrics),
+      handler_(
+          factory.create(ConnectionContext{origin.id, origin.peer, origin.local, *this, meter_})),
       limits_(limits),
       last_activity_(Clock::now()) {}
 
 Connection::Connection(std::unique_ptr<Transport> transport,
                        std::unique_ptr<ProtocolHandler> handler, const ConnectionLimits& limits)
     : transport_(std::move(transport)),
+      meter_(nullptr),
       handler_(std::move(handler)),
       limits_(limits),
       last_activity_(Clock::now()) {}
@@ -113,17 +116,25 @@ void Connection::on_timeout() {
   Clock::time_point now = Clock::now();
   if (transport_->deadline() <= now) {
     transport_->on_deadline();  // an unfinished handshake: the transport says why
+    meter_.timed_out(TimeoutKind::kHandshake);
     state_ = State::kDone;
     return;
   }
   if (state_ == State::kOpen && handler_->deadline() <= now) {
     apply(handler_->on_deadline(output_));
+    if (state_ != State::kOpen) meter_.timed_out(TimeoutKind::kRead);  // HTTP's header timeout
   } else if (request_deadline() <= now) {
     report_slow(true, now);
+    meter_.timed_out(TimeoutKind::kRead);
     handler_->on_read_timeout(output_);
     apply(Verdict::kCloseAfterFlush);
   } else {
-    if (reply_deadline() <= now) report_slow(false, now);
+    if (reply_deadline() <= now) {
+      report_slow(false, now);
+      meter_.timed_out(TimeoutKind::kWrite);
+    } else if (state_ != State::kLingering) {
+      meter_.timed_out(TimeoutKind::kIdle);  // a linger timeout is the end of a close, not one
+    }
     state_ = State::kDone;  // a slow reader, or the idle or linger timeout
     return;
   }
@@ -190,6 +201,8 @@ void Connection::read_input() {
     case IoStatus::kDone:
       read_waits_ = Readiness::kReadable;
       touch();
+      meter_.received(result.bytes);
+      if (input_.empty()) meter_.request_began(last_activity_);
       if (state_ == State::kOpen && !parked_) request_.start(last_activity_);
       request_.add(result.bytes);
       input_.commit(result.bytes);
@@ -284,6 +297,7 @@ void Connection::flush() {
     IoResult result = transport_->write(output_.readable());
     if (result.status == IoStatus::kDone) {
       output_.consume(result.bytes);
+      meter_.sent(result.bytes);
       reply_.add(result.bytes);
       write_waits_ = Readiness::kWritable;
       touch();

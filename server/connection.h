@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "server/buffer.h"
+#include "server/metrics.h"
 #include "server/protocol.h"
 #include "server/settings.h"
 #include "server/transfer_clock.h"
@@ -29,9 +30,10 @@ class Connection final : private Waker {
  public:
   /// Who the connection is, for its handler's ConnectionContext.
   struct Origin {
-    std::uint64_t id = 0;    ///< next_connection_id()
-    std::string_view peer;   ///< "HOST:PORT"; only read during the constructor
-    std::string_view local;  ///< "HOST:PORT"; only read during the constructor
+    std::uint64_t id = 0;             ///< next_connection_id()
+    std::string_view peer;            ///< "HOST:PORT"; only read during the constructor
+    std::string_view local;           ///< "HOST:PORT"; only read during the constructor
+    ListenerSlot* metrics = nullptr;  ///< where it is counted (nullptr: nowhere)
   };
 
   /// Makes its handler with `factory`, this connection as the handler's waker. `doorbell` is
@@ -131,6 +133,7 @@ class Connection final : private Waker {
   std::unique_ptr<Transport> transport_;
   Doorbell* doorbell_ = nullptr;  // before handler_: a handler may ask for its address at once
   std::uint64_t id_ = 0;
+  ConnectionMeter meter_;  // before handler_: the handler's context refers to it
   std::unique_ptr<ProtocolHandler> handler_;
   const ConnectionLimits& limits_;
   Buffer input_;

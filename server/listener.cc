@@ -95,16 +95,21 @@ std::unique_ptr<Connection> Listener::make_connection(const AcceptedSocket& sock
   // A wildcard listener learns which of its addresses a client reached only from the socket.
   std::string local = local_.empty() ? local_address(socket.fd) : std::string();
   Connection::Origin origin{next_connection_id(), format_address(socket.peer, peer),
-                            local_.empty() ? std::string_view(local) : local_};
+                            local_.empty() ? std::string_view(local) : local_, metrics_};
   return std::make_unique<Connection>(transport_->wrap(socket.fd), *protocol_, origin, doorbell,
                                       limits);
 }
 
-void Listener::refuse(int fd, const char* why) const {
+void Listener::refuse(int fd, RefuseReason reason) const {
   transport_->refuse(fd, protocol_->refusal());
+  count_refused(metrics_, reason);
   std::uint64_t total = count(Counter::kRefused);
   if (log_allowed(Counter::kRefused)) {
-    spdlog::warn("refused a connection on {}: {} ({} refused so far)", address_, why, total);
+    static constexpr const char* kWhy[] = {"max_connections reached", "threadpool queue is full",
+                                           "descriptor beyond what the poller can watch",
+                                           "cannot start a process or thread"};
+    spdlog::warn("refused a connection on {}: {} ({} refused so far)", address_,
+                 kWhy[static_cast<std::size_t>(reason)], total);
   }
 }
 

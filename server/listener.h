@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/connection.h"
+#include "server/metrics.h"
 #include "server/protocol.h"
 #include "server/settings.h"
 #include "server/socket.h"
@@ -46,7 +47,11 @@ class Listener {
   /// Refuses a connection over capacity through the transport (the protocol's refusal on a plain
   /// socket, an alert on TLS), closes it, counts it and logs why (at most once a second, so a
   /// flood cannot flood the log). Any thread. Takes ownership of `fd`.
-  void refuse(int fd, const char* why) const;
+  void refuse(int fd, RefuseReason reason) const;
+
+  /// Counts this listener's connections into `slot` (see metrics.h); nullptr (the default):
+  /// not counted. Main thread, before serving.
+  void count_into(ListenerSlot* slot) { metrics_ = slot; }
 
  private:
   int fd_ = -1;
@@ -55,6 +60,7 @@ class Listener {
   std::string protocol_name_;
   std::shared_ptr<ProtocolFactory> protocol_;
   std::shared_ptr<TransportFactory> transport_;
+  ListenerSlot* metrics_ = nullptr;
 };
 
 }  // namespace srv

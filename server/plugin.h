@@ -12,11 +12,13 @@
 
 #include "server/protocol.h"
 
-/// Bumped whenever protocol.h, buffer.h, waker.h or PluginInfo change in a way that breaks
-/// plugins.
-/// 2: ProtocolFactory::create(const ConnectionContext&), Verdict::kPark, on_wake(), Waker.
-/// 3: ProtocolHandler::request_unfinished() and on_read_timeout() (read_timeout, min_rate).
-#define SRV_PLUGIN_API_VERSION 3
+/// Bumped whenever protocol.h, buffer.h, waker.h, request_meter.h or PluginInfo change in a way
+/// that breaks plugins. 2: ProtocolFactory::create(const ConnectionContext&), Verdict::kPark,
+/// on_wake(), Waker. 3: ProtocolHandler::request_unfinished() and on_read_timeout() (read_timeout,
+/// min_rate). 4: ConnectionContext::meter (RequestMeter, server/request_meter.h): requests and
+/// errors
+///    counted in the metrics.
+#define SRV_PLUGIN_API_VERSION 4
 
 namespace srv {
 

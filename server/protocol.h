@@ -11,6 +11,7 @@
 
 #include "server/buffer.h"
 #include "server/clock.h"
+#include "server/request_meter.h"
 #include "server/waker.h"
 
 namespace srv {
@@ -108,6 +109,8 @@ struct ConnectionContext {
   std::string_view local;
   /// This connection's waker; outlives the handler.
   Waker& waker;
+  /// Where the handler counts its requests (see RequestMeter); outlives the handler.
+  RequestMeter& meter = null_meter();
 };
 
 /// Creates handlers. One factory serves one listener for the life of a strategy generation.

@@ -33,9 +33,9 @@ void Acceptor::accept_from(Listener& listener) {
       return;
     }
     if (host_.live() >= static_cast<std::size_t>(generation_.settings().max_connections)) {
-      listener.refuse(accepted.socket.fd, "max_connections reached");
+      listener.refuse(accepted.socket.fd, RefuseReason::kMaxConnections);
     } else if (accepted.socket.fd >= fd_limit_) {
-      listener.refuse(accepted.socket.fd, "descriptor beyond what the poller can watch");
+      listener.refuse(accepted.socket.fd, RefuseReason::kFdLimit);
     } else {
       host_.add_connection(accepted.socket, listener);
     }

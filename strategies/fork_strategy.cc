@@ -34,14 +34,14 @@ class ForkStrategy final : public Strategy, private Dispatcher {
     if (children_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       reap();  // a child may have exited since the last SIGCHLD was read
       if (children_.size() >= static_cast<std::size_t>(generation_->settings().max_connections)) {
-        return listener.refuse(socket.fd, "max_connections reached");
+        return listener.refuse(socket.fd, RefuseReason::kMaxConnections);
       }
     }
     pid_t parent = ::getpid();
     pid_t pid = fork_with_signals_blocked();
     if (pid < 0) {
       spdlog::error("fork: {}", std::strerror(errno));
-      return listener.refuse(socket.fd, "fork failed");
+      return listener.refuse(socket.fd, RefuseReason::kResources);
     }
     if (pid == 0) serve_in_child(parent, socket, listener);  // never returns
     ::close(socket.fd);

@@ -35,7 +35,7 @@ class ThreadStrategy final : public Strategy, private Dispatcher {
     std::size_t serving = running_.size() - finished_.size();
     if (serving >= static_cast<std::size_t>(generation_->settings().max_connections)) {
       lock.unlock();
-      return listener.refuse(socket.fd, "max_connections reached");
+      return listener.refuse(socket.fd, RefuseReason::kMaxConnections);
     }
     pthread_t thread;
     bool started = start_thread(thread, stack_size_, [this, socket, &listener] {
@@ -47,7 +47,7 @@ class ThreadStrategy final : public Strategy, private Dispatcher {
     });
     if (!started) {
       lock.unlock();
-      return listener.refuse(socket.fd, "cannot start a thread");
+      return listener.refuse(socket.fd, RefuseReason::kResources);
     }
     running_.insert(thread);
   }

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -50,15 +51,15 @@ class ThreadPoolStrategy final : public Strategy, private Dispatcher {
 
   void dispatch(const AcceptedSocket& socket, Listener& listener) override {
     std::unique_lock lock(mutex_);
-    const char* why = nullptr;
+    std::optional<RefuseReason> why;
     if (live_ >= static_cast<std::size_t>(generation_->settings().max_connections)) {
-      why = "max_connections reached";
+      why = RefuseReason::kMaxConnections;
     } else if (queue_.size() >= static_cast<std::size_t>(own_.queue_size)) {
-      why = "threadpool queue is full";
+      why = RefuseReason::kQueueFull;
     }
     if (why) {
       lock.unlock();
-      return listener.refuse(socket.fd, why);
+      return listener.refuse(socket.fd, *why);
     }
     queue_.push_back({socket, &listener});
     ++live_;

@@ -649,6 +649,74 @@ struct Pair {
   ~Pair() { ::close(client); }  // the server end belongs to the transport
 };
 
+// Makes one kind of handler, for connections made the way listeners make them (with a slot).
+template <typename Handler>
+class OneHandlerFactory final : public ProtocolFactory {
+ public:
+  std::unique_ptr<ProtocolHandler> create(const ConnectionContext&) override {
+    return std::make_unique<Handler>();
+  }
+};
+
+struct TimeoutCountCase {
+  const char* name;
+  std::string input;
+  bool peer_reads;
+  bool handshake_pending;  // the transport's own deadline (an unfinished TLS handshake)
+  TimeoutKind kind;
+};
+
+// Every deadline that ends a connection is counted once, by its kind, in its listener's slot;
+// so are the bytes it moved and the connection itself (active until destroyed).
+TEST(Connection, CountsItsTimeoutsBytesAndLifeInItsListenersSlot) {
+  const TimeoutCountCase cases[] = {
+      {"idle", "a\n", true, false, TimeoutKind::kIdle},
+      {"read", "a\n+body still arriv", true, false, TimeoutKind::kRead},
+      {"write", "big 300\n", false, false, TimeoutKind::kWrite},
+      {"handshake", "", true, true, TimeoutKind::kHandshake},
+  };
+  init_metrics();
+  OneHandlerFactory<BodyLineHandler> factory;
+  for (const TimeoutCountCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string address = std::string("connection-test:") + c.name;
+    ListenerSlot* slot = listener_slot(address, "lines", "tcp");
+    ConnectionLimits limits = small_limits();
+    limits.idle_timeout = c.kind == TimeoutKind::kIdle ? 1ms : 1h;
+    limits.read_timeout = c.kind == TimeoutKind::kRead ? 1ms : 1h;
+    limits.write_timeout = c.kind == TimeoutKind::kWrite ? 1ms : 1h;
+    Peer peer;
+    peer.to_server = c.input;
+    peer.writes_blocked = !c.peer_reads;
+    if (c.handshake_pending) peer.deadline = Clock::now();
+    auto figures = [&] {
+      for (const ListenerFigures& l : snapshot_metrics().listeners) {
+        if (l.address == address) return l;
+      }
+      return ListenerFigures{};
+    };
+    {
+      Connection connection(std::make_unique<FakeTransport>(peer, Script{}), factory,
+                            Connection::Origin{1, "peer", "local", slot}, nullptr, limits);
+      EXPECT_EQ(figures().active, 1);
+      drive(connection, peer);
+      while (connection.deadline() > Clock::now()) {
+      }
+      connection.on_timeout();
+      drive(connection, peer);
+    }
+    ListenerFigures after = figures();
+    EXPECT_EQ(after.accepted, 1u);
+    EXPECT_EQ(after.active, 0);
+    for (std::size_t k = 0; k < after.timed_out.size(); ++k) {
+      EXPECT_EQ(after.timed_out[k], k == static_cast<std::size_t>(c.kind) ? 1u : 0u)
+          << timeout_kind_name(static_cast<TimeoutKind>(k));
+    }
+    EXPECT_EQ(after.bytes_received, c.input.size());
+    EXPECT_EQ(after.bytes_sent, peer.from_server.size());
+  }
+}
+
 // Polls the server end for what the connection wants and serves it, until it is finished or
 // nothing happens for 100 ms.
 void serve(Connection& connection) {

@@ -40,15 +40,27 @@ class RecordingWaker final : public Waker {
   std::vector<WakeAddress> rung_;
 };
 
-/// A context with its own RecordingWaker, for one handler (keep it alive as long).
+/// A meter that records what a handler reported. One thread, like the handler.
+class RecordingMeter final : public RequestMeter {
+ public:
+  void request_done() override { ++done; }
+  void request_error(RequestError kind) override { errors.push_back(kind); }
+
+  int done = 0;                      ///< requests answered successfully
+  std::vector<RequestError> errors;  ///< one entry per request answered with an error
+};
+
+/// A context with its own RecordingWaker and RecordingMeter, for one handler (keep it alive as
+/// long).
 struct TestContext {
-  explicit TestContext(std::uint64_t id = 1) : waker(id), context{id, peer, local, waker} {}
+  explicit TestContext(std::uint64_t id = 1) : waker(id), context{id, peer, local, waker, meter} {}
   TestContext(const TestContext&) = delete;
   TestContext& operator=(const TestContext&) = delete;
 
   std::string peer = "127.0.0.1:50000";
   std::string local = "127.0.0.1:7000";
   RecordingWaker waker;
+  RecordingMeter meter;
   ConnectionContext context;
 };
 
