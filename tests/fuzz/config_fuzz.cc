@@ -7,11 +7,11 @@
 // tree before validation; then a ConfigError may also start `command line: ` (a flag's value
 // that the file's other settings refuse, e.g. --max-connections 5000 under select).
 //
-// Inputs naming a plugin (".so") or holding a path ('/', or '\\' which a YAML escape could turn
-// into one), even in a comment, are skipped: the loader would dlopen the plugin, and a TLS file
-// name could be /dev/zero or a FIFO. The loader's code for both is still reached through
-// relative names, which resolve to nothing in the working directory. (So the seeds carry no
-// comments.)
+// Inputs naming a plugin (".so") or holding a path ('/' not followed by a digit as in an address
+// range, or '\\' which a YAML escape could turn into one), even in a comment, are skipped: the
+// loader would dlopen the plugin, and a TLS file name could be /dev/zero or a FIFO. The loader's
+// code for both is still reached through relative names, which resolve to nothing in the working
+// directory. (So the seeds carry no comments.)
 
 #include <cctype>
 #include <cstddef>
@@ -55,6 +55,18 @@ bool located(std::string_view message) {
          at < message.size() && message[at] == ' ';
 }
 
+// See the top: a '/' not followed by a digit (an address range such as 127.0.0.0/8 is fine), a
+// backslash, or ".so".
+bool names_a_file(std::string_view text) {
+  if (text.find('\\') != std::string_view::npos || text.find(".so") != std::string_view::npos)
+    return true;
+  for (std::size_t at = text.find('/'); at != std::string_view::npos; at = text.find('/', at + 1)) {
+    if (at + 1 == text.size() || !std::isdigit(static_cast<unsigned char>(text[at + 1])))
+      return true;
+  }
+  return false;
+}
+
 // Valid flags, picked by `seed`; each is still checked against the rest of the file.
 srv::Overrides overrides_for(std::size_t seed) {
   static const char* const kStrategies[] = {"epoll", "prefork", "threadpool", "select"};
@@ -86,8 +98,7 @@ void check_load(const std::string& text, const srv::Overrides& overrides, bool f
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  if (text.find_first_of("/\\") != std::string::npos || text.find(".so") != std::string::npos)
-    return 0;
+  if (names_a_file(text)) return 0;
   check_load(text, srv::Overrides{}, false);
   check_load(text, overrides_for(size), true);
   return 0;

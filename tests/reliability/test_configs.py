@@ -132,6 +132,12 @@ ROWS = [
     Row("a listener without listen", S + "listeners:\n  - protocol: echo\n", 3, 5,
         r"listeners\[0\]\.listen: every listener needs listen"),
     Row("no listeners", S + "listeners: []\n", 2, 12, r"listeners: must be a list with at least"),
+    # The admin listener.
+    Row("admin allow range past /32", S + "admin:\n  listen: 127.0.0.1:{port}\n"
+        "  allow: [127.0.0.1/33]\n" + L, 4, 11, r"admin\.allow\[0\]: .*prefix length must be"),
+    Row("admin without listen", S + "admin:\n  allow: [\"::1\"]\n" + L, 3, 3,
+        r"admin\.listen: the admin listener needs listen"),
+    Row("admin not a map", S + "admin: 9100\n" + L, 2, 8, r"admin: must be a map"),
     # TLS.
     Row("missing TLS certificate", S + L + "    tls:\n      cert: no-such-cert.pem\n"
         "      key: no-such-key.pem\n", 5, 13, r"listeners\[0\]\.tls\.cert: .*no-such-cert\.pem"),
