@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -22,12 +23,20 @@ using namespace std::chrono_literals;
 // yaml-cpp keeps both entries of a repeated key and look-ups find the first, so
 // "strategy: epoll" followed by "strategy: poll" would quietly run epoll. YAML 1.2 says keys are
 // unique: the second one is an error that names the first.
-void refuse_duplicate_keys(const YAML::Node& node, const std::string& source) {
+//
+// An alias is the node its anchor names, not a copy, so the tree is a graph: "x: &a [*a]" is a
+// cycle (recursing into it overflowed the stack) and ten levels of ten aliases each are 10^10
+// paths to one node ("billion laughs", which took for ever). Each collection is checked once,
+// known by where it starts in the text; two collections never start at the same place except a
+// map and its first key, and keys are not walked into.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& source,
+                           std::set<int>& checked) {
+  if (!node.IsSequence() && !node.IsMap()) return;
+  if (!checked.insert(node.Mark().pos).second) return;
   if (node.IsSequence()) {
-    for (const YAML::Node& item : node) refuse_duplicate_keys(item, source);
+    for (const YAML::Node& item : node) refuse_duplicate_keys(item, source, checked);
     return;
   }
-  if (!node.IsMap()) return;
   std::map<std::string, YAML::Mark> seen;
   for (const auto& entry : node) {
     const YAML::Node& key = entry.first;
@@ -40,7 +49,7 @@ void refuse_duplicate_keys(const YAML::Node& node, const std::string& source) {
                                       first->second.column + 1));
       }
     }
-    refuse_duplicate_keys(entry.second, source);
+    refuse_duplicate_keys(entry.second, source, checked);
   }
 }
 
@@ -48,7 +57,8 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsDefined() || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
-    refuse_duplicate_keys(root, source);
+    std::set<int> checked;
+    refuse_duplicate_keys(root, source, checked);
     return root;
   } catch (const YAML::ParserException& e) {
     throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", source, e.mark.line + 1,
@@ -81,11 +91,12 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
     YAML::Node listener(YAML::NodeType::Map);
     listener["listen"] = *o.listen;
     // Keep the first listener's protocol (and options) unless --protocol says otherwise, and
-    // its TLS settings.
+    // its TLS settings: the nodes themselves, not clones, which would lose their places in the
+    // file for messages.
     YAML::Node old = look["listeners"];
     for (const char* key : {"protocol", "tls"}) {
       if (old && old.IsSequence() && old.size() > 0 && old[0].IsMap() && old[0][key]) {
-        listener[key] = YAML::Clone(old[0][key]);
+        listener[key] = old[0][key];
       }
     }
     YAML::Node list(YAML::NodeType::Sequence);

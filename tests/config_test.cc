@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "config/section.h"
 #include "protocols/registry.h"
 #include "strategies/strategy.h"
@@ -395,6 +397,23 @@ TEST(ConfigOverrides, BadListenFlagSaysCommandLine) {
                          "command line: listeners[0].listen: ", "port must be a number", o));
 }
 
+// --listen keeps the first listener's protocol and tls from the file, so a mistake in them is
+// still at its place in the file (a clone of the nodes had lost it: "test.yaml:1:1").
+TEST(ConfigOverrides, ListenFlagKeepsTheFilePlacesOfProtocolAndTls) {
+  Overrides o;
+  o.listen = "127.0.0.1:7001";
+  EXPECT_TRUE(
+      fails_with("listeners:\n  - listen: 127.0.0.1:7000\n"
+                 "    protocol: {name: echo, options: {x: 1}}\n",
+                 "test.yaml:3:38: listeners[0].protocol.options.x: ", "unknown key", o));
+  EXPECT_TRUE(fails_with("listeners:\n  - listen: 127.0.0.1:7000\n    tls:\n      cert: c.pem\n",
+                         "test.yaml:4:7: listeners[0].tls.key: ", "needs key", o));
+  Config config = load("listeners:\n  - listen: 127.0.0.1:7000\n    protocol: http\n", o);
+  ASSERT_EQ(config.listeners.size(), 1u);
+  EXPECT_EQ(config.listeners[0].endpoint.port, 7001);
+  EXPECT_EQ(config.listeners[0].protocol, "http");
+}
+
 TEST(ConfigOverrides, BadMaxConnectionsFlagSaysCommandLine) {
   Overrides o;
   o.max_connections = 0;
@@ -434,6 +453,32 @@ TEST(ConfigErrors, DuplicateKeysNameTheFirstOne) {
   for (const Case& c : cases) EXPECT_TRUE(fails_with(c.text, c.prefix, c.detail)) << c.text;
   // The same key in different maps is fine.
   EXPECT_NO_THROW(load("listeners:\n  - listen: 127.0.0.1:7000\n  - listen: 127.0.0.1:7001\n"));
+}
+
+// An alias is the anchored node itself, so aliases make the tree a graph: the duplicate-key walk
+// must neither recurse round a cycle (a stack overflow, found by config_fuzz) nor follow 10^11
+// paths to one node (billion laughs: it ran for ever).
+TEST(ConfigErrors, AliasCyclesAndBillionLaughsEndInAnError) {
+  std::string laughs = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 12; ++i) {
+    laughs += fmt::format("l{}: &l{} [", i, i);
+    for (int j = 0; j < 10; ++j) laughs += fmt::format("{}*l{}", j ? ", " : "", i - 1);
+    laughs += "]\n";
+  }
+  struct Case {
+    std::string text, prefix, detail;
+  };
+  const Case cases[] = {
+      {"x: &a [*a]\n", "test.yaml:1:1: x: ", "unknown key"},
+      {"x: &a {k: *a}\n", "test.yaml:1:1: x: ", "unknown key"},
+      {"x: &a [[*a, *a], {k: [*a]}]\n", "test.yaml:1:1: x: ", "unknown key"},
+      {laughs, "test.yaml:1:1: l0: ", "unknown key"},
+      // A duplicate inside an aliased map is found once, at its place in the text.
+      {"x: &a {k: 1, k: 2}\ny: *a\n", "test.yaml:1:14: k: ", "first given at test.yaml:1:8"},
+  };
+  for (const Case& c : cases) EXPECT_TRUE(fails_with(c.text, c.prefix, c.detail)) << c.text;
+  // Aliases of whole settings still load.
+  EXPECT_NO_THROW(load("limits: &l {read_chunk: 4KiB}\nepoll: &e {max_events: 8}\n"));
 }
 
 TEST(ConfigErrors, TopLevelMustBeAMap) {

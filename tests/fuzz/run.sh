@@ -67,7 +67,7 @@ for fuzzer in "${fuzzers[@]}"; do
     passed=$((passed + 1))
   else
     echo "not ok - $name: failed (inputs saved as $BUILD/artifacts/$name-*)"
-    grep -E 'ERROR|runtime error|http_fuzz:|SUMMARY|Test unit written' "$log" | head -n 20 |
+    grep -E "ERROR|runtime error|$name:|SUMMARY|Test unit written" "$log" | head -n 20 |
       sed 's/^/    # /'
     tail -n 30 "$log" | sed 's/^/    # /'
     failed=$((failed + 1))
