@@ -13,9 +13,9 @@
 #include <fstream>
 #include <list>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
-#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
@@ -221,6 +221,7 @@ void Master::spawn(Run& run) {
 
 void Master::serve_in_child(Run& run) {
   install_signal_pipe();  // its own: the master's signals are the master's
+  ignore_terminal_interrupt();
   unblock_signals_in_child();
   // Sockets other generations use are none of this one's business.
   for (const auto& [key, socket] : sockets_) {

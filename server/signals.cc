@@ -86,6 +86,10 @@ SignalSet take_signals() {
   return set;
 }
 
+void ignore_terminal_interrupt() {
+  set_handler(SIGINT, SIG_IGN);
+}
+
 void notice_drain_by_sigterm() {
   set_handler(SIGTERM, on_drain_signal);
 }

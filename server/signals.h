@@ -24,6 +24,11 @@ SignalSet take_signals();
 /// parent decides when a child dies) and restores SIGCHLD's default.
 void detach_signals_in_child();
 
+/// In a generation's processes: SIGINT is ignored. A terminal's Ctrl-C reaches the whole process
+/// group; the master alone acts on it and tells its generations (SIGTERM), so that one Ctrl-C is
+/// one graceful drain rather than two signals (the second of which would close connections).
+void ignore_terminal_interrupt();
+
 /// In such a child: SIGTERM marks the process as draining (drain_notice.h) instead of being
 /// ignored. The parent still decides when the child dies.
 void notice_drain_by_sigterm();

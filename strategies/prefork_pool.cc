@@ -101,6 +101,7 @@ class PreforkPool final : public Strategy {
 
   [[noreturn]] void worker_main(pid_t parent, Generation& master) {
     install_signal_pipe();  // our own pipe: SIGTERM from the master means "drain"
+    ignore_terminal_interrupt();
     unblock_signals_in_child();
     prepare_child(parent, master, /*keep_listeners=*/true);
     {
