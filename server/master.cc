@@ -80,6 +80,9 @@ class Master {
   /// Listeners for `config` over kept sockets (bound anew where none matches). Throws with the
   /// address when one cannot be bound.
   std::vector<std::unique_ptr<Listener>> bind(const Config& config, int number);
+  /// The socket kept under `key`, or a new one bound to `endpoint` and kept from now on.
+  std::shared_ptr<ListenSocket> keep_socket(const std::string& key, const Endpoint& endpoint,
+                                            int backlog);
   std::unique_ptr<Listener> bind_admin(const Config& config, int number,
                                        const std::vector<std::unique_ptr<Listener>>& listeners);
   /// What /status and /metrics say about generation `number`.
@@ -119,8 +122,7 @@ std::vector<std::unique_ptr<Listener>> Master::bind(const Config& config, int nu
     if (!keys.insert(key).second) {
       throw std::runtime_error(fmt::format("cannot listen on {} twice", key));
     }
-    std::shared_ptr<ListenSocket>& socket = sockets_[key];
-    if (!socket) socket = std::make_shared<ListenSocket>(lc.endpoint, lc.backlog);
+    std::shared_ptr<ListenSocket> socket = keep_socket(key, lc.endpoint, lc.backlog);
     out.push_back(std::make_unique<Listener>(socket, lc.protocol, lc.factory, lc.transport));
     Listener& added = *out.back();
     added.count_into(
@@ -128,6 +130,16 @@ std::vector<std::unique_ptr<Listener>> Master::bind(const Config& config, int nu
   }
   if (config.admin.enabled) out.push_back(bind_admin(config, number, out));
   return out;
+}
+
+std::shared_ptr<ListenSocket> Master::keep_socket(const std::string& key, const Endpoint& endpoint,
+                                                  int backlog) {
+  auto kept = sockets_.find(key);
+  if (kept != sockets_.end()) return kept->second;
+  // Bound before it is filed: a bind that throws leaves no empty entry behind.
+  auto socket = std::make_shared<ListenSocket>(endpoint, backlog);
+  sockets_.emplace(key, socket);
+  return socket;
 }
 
 StatusInfo Master::describe(const Config& config, int number,
@@ -150,9 +162,9 @@ StatusInfo Master::describe(const Config& config, int number,
 
 std::unique_ptr<Listener> Master::bind_admin(
     const Config& config, int number, const std::vector<std::unique_ptr<Listener>>& listeners) {
-  std::shared_ptr<ListenSocket>& socket =
-      sockets_["admin " + format_endpoint(config.admin.listen.host, config.admin.listen.port)];
-  if (!socket) socket = std::make_shared<ListenSocket>(config.admin.listen, 511);
+  std::shared_ptr<ListenSocket> socket =
+      keep_socket("admin " + format_endpoint(config.admin.listen.host, config.admin.listen.port),
+                  config.admin.listen, 511);
   StatusInfo status = describe(config, number, listeners);
   // Each generation serves the admin listener like its others (its connections are not
   // counted in the metrics it shows): /healthz says 503 once it drains.

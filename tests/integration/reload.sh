@@ -123,6 +123,21 @@ if start_srv reload -c "$CONFIG"; then
     timeout 10 bash -c "while ss -ltnH 'sport = :$extra' | grep -q LISTEN; do sleep 0.1; done"
   check "the others still serve" curl -sf "http://127.0.0.1:$SRV_PORT/healthz" -o /dev/null
 
+  # --- a reload whose new listener cannot bind ------------------------------------------------
+  taken=$(free_port)
+  /usr/bin/python3 -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $taken)); s.listen(); time.sleep(15)" &
+  holder=$!
+  sleep 0.3
+  write_config "$last" "$taken"
+  reload
+  check "a reload whose listener cannot bind is refused, naming it" \
+    wait_log "reload refused: cannot listen on 127.0.0.1:$taken" 1
+  check "and the master lives on, serving" curl -sf "http://127.0.0.1:$SRV_PORT/healthz" -o /dev/null
+  kill "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  write_config "$last"
+
   # --- srv -s stop ---------------------------------------------------------------------------
   timeout "$kClientTimeout" "$SRV" -c "$CONFIG" -s stop >/dev/null
   deadline=$((SECONDS + 10))
@@ -132,7 +147,7 @@ if start_srv reload -c "$CONFIG"; then
   forget_pid "$SRV_PID"
   check "srv -s stop: the master exits 0" test "$rc" = 0
   check "and removes its pid_file" test ! -e "$PID_FILE"
-  # The refused reload's line is the one error expected.
+  # The refused reloads' lines are the errors expected.
   grep -v "reload refused: " "$SRV_LOG" >"$WORK/reload-rest.log" || true
   check "no other error in the log" env SRV_LOG="$WORK/reload-rest.log" bash -c \
     "! grep -E '\[error\]|\[critical\]|Sanitizer|runtime error:|killed by signal' \"\$SRV_LOG\""
