@@ -106,11 +106,14 @@ Clock::time_point Connection::reply_deadline() const {
   if (output_.empty() || state_ == State::kLingering || state_ == State::kDone) {
     return Clock::time_point::max();
   }
-  Clock::time_point full =
-      output_full_since_ == Clock::time_point::max() || limits_.write_timeout.count() == 0
-          ? Clock::time_point::max()
-          : output_full_since_ + limits_.write_timeout;
-  return std::min(full, reply_.rate_deadline(limits_.min_rate));
+  return std::min(write_timeout_deadline(), reply_.rate_deadline(limits_.min_rate));
+}
+
+Clock::time_point Connection::write_timeout_deadline() const {
+  if (output_full_since_ == Clock::time_point::max() || limits_.write_timeout.count() == 0) {
+    return Clock::time_point::max();
+  }
+  return output_full_since_ + limits_.write_timeout;
 }
 
 void Connection::on_timeout() {
@@ -149,10 +152,8 @@ void Connection::report_slow(bool request, Clock::time_point now) const {
   std::uint64_t total = count(counter);
   if (!log_allowed(counter)) return;
   auto took = std::chrono::duration_cast<milliseconds>(now - clock.since()).count();
-  bool too_long = request ? request_.timeout_deadline(limits_.read_timeout) <= now
-                          : output_full_since_ != Clock::time_point::max() &&
-                                limits_.write_timeout.count() > 0 &&
-                                output_full_since_ + limits_.write_timeout <= now;
+  bool too_long =
+      (request ? request_.timeout_deadline(limits_.read_timeout) : write_timeout_deadline()) <= now;
   std::string why =
       too_long ? fmt::format("{} {} ms", request ? "read_timeout" : "write_timeout",
                              (request ? limits_.read_timeout : limits_.write_timeout).count())

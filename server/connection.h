@@ -121,6 +121,8 @@ class Connection final : private Waker {
   Clock::time_point request_deadline() const;
   /// When the output has kept us from reading too long or left too slowly (max(): none).
   Clock::time_point reply_deadline() const;
+  /// When output held at output_high_water reaches write_timeout (max(): none).
+  Clock::time_point write_timeout_deadline() const;
   /// A handler call consumed bytes: a request ended unless the handler says it is unfinished.
   void note_consumed();
   /// A request or reply was too slow: log it (rate-limited) and count it.
