@@ -236,7 +236,9 @@ void Master::serve_in_child(Run& run) {
   ignore_terminal_interrupt();
   unblock_signals_in_child();
   // Sockets other generations use are none of this one's business.
-  for (const auto& [key, socket] : sockets_) {
+  for (const auto& entry : sockets_) {
+    const std::shared_ptr<ListenSocket>& socket =
+        entry.second;  // clang 14: no lambda capture of a structured binding
     bool mine = std::any_of(run.listeners.begin(), run.listeners.end(),
                             [&](const auto& l) { return l->fd() == socket->fd(); });
     if (!mine) socket->close_here();
