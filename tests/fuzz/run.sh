@@ -48,12 +48,13 @@ if ((${#fuzzers[@]} == 0)); then
   exit 1
 fi
 
-for fuzzer in "${fuzzers[@]}"; do
-  [[ -f $fuzzer && -x $fuzzer ]] || continue
+# run_fuzzer PATH: runs one fuzzer; its verdict goes to $WORK/NAME.result (first line ok/not ok).
+run_fuzzer() {
+  local fuzzer=$1 name corpus log runs
   name=$(basename "$fuzzer")
   corpus=$WORK/corpus-$name
   mkdir -p "$corpus"
-  args=(-max_total_time="$SECONDS_PER_FUZZER" -timeout=10 -rss_limit_mb=2048
+  local args=(-max_total_time="$SECONDS_PER_FUZZER" -timeout=10 -rss_limit_mb=2048
     -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$name-" "$corpus")
   [[ -d $ROOT/tests/fuzz/corpus/$name ]] && args+=("$ROOT/tests/fuzz/corpus/$name")
   [[ -f $ROOT/tests/fuzz/$name.dict ]] && args+=(-dict="$ROOT/tests/fuzz/$name.dict")
@@ -63,13 +64,32 @@ for fuzzer in "${fuzzers[@]}"; do
   if UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     timeout $((SECONDS_PER_FUZZER + 120)) "$fuzzer" "${args[@]}" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
-    echo "ok - $name: ${runs:-?} inputs in ${SECONDS_PER_FUZZER}s without a failure"
+    echo "ok - $name: ${runs:-?} inputs in ${SECONDS_PER_FUZZER}s without a failure" \
+      >"$WORK/$name.result"
+  else
+    {
+      echo "not ok - $name: failed (inputs saved as $BUILD/artifacts/$name-*)"
+      grep -E "ERROR|runtime error|$name:|SUMMARY|Test unit written" "$log" | head -n 20 |
+        sed 's/^/    # /'
+      tail -n 30 "$log" | sed 's/^/    # /'
+    } >"$WORK/$name.result"
+  fi
+}
+
+# As many fuzzers at once as there are cores: each is one single-threaded process.
+names=()
+for fuzzer in "${fuzzers[@]}"; do
+  [[ -f $fuzzer && -x $fuzzer ]] || continue
+  while (($(jobs -rp | wc -l) >= $(nproc))); do wait -n || true; done
+  run_fuzzer "$fuzzer" &
+  names+=("$(basename "$fuzzer")")
+done
+wait
+for name in "${names[@]}"; do
+  cat "$WORK/$name.result"
+  if head -n1 "$WORK/$name.result" | grep -q '^ok'; then
     passed=$((passed + 1))
   else
-    echo "not ok - $name: failed (inputs saved as $BUILD/artifacts/$name-*)"
-    grep -E "ERROR|runtime error|$name:|SUMMARY|Test unit written" "$log" | head -n 20 |
-      sed 's/^/    # /'
-    tail -n 30 "$log" | sed 's/^/    # /'
     failed=$((failed + 1))
   fi
 done
