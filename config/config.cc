@@ -183,6 +183,11 @@ ConnectionLimits read_limits(Section& top) {
       "max_input_buffer", static_cast<std::int64_t>(limits.max_input_buffer), 1024, 1LL << 30));
   limits.output_high_water = static_cast<std::size_t>(s.bytes(
       "output_high_water", static_cast<std::int64_t>(limits.output_high_water), 1, 1LL << 30));
+  limits.max_output_bytes = static_cast<std::size_t>(s.bytes(
+      "max_output_bytes", static_cast<std::int64_t>(limits.max_output_bytes), 0, 1LL << 40));
+  if (limits.max_output_bytes != 0 && limits.max_output_bytes < limits.output_high_water) {
+    s.fail("max_output_bytes", "must be 0 (no bound) or at least limits.output_high_water");
+  }
   s.finish();
   return limits;
 }

@@ -312,7 +312,24 @@ void Connection::flush() {
     }
   }
   note_output_level();
-  if (output_.empty()) after_flush();
+  if (output_.empty()) {
+    after_flush();
+  } else if (limits_.max_output_bytes != 0 && output_.size() > limits_.max_output_bytes &&
+             state_ != State::kDone) {
+    cut_at_output_limit();
+  }
+}
+
+void Connection::cut_at_output_limit() {
+  meter_.output_limited();
+  std::uint64_t total = count(Counter::kOutputLimited);
+  if (log_allowed(Counter::kOutputLimited)) {
+    spdlog::info("connection {} closed: {} bytes of output unsent, over limits.max_output_bytes "
+                 "{} ({} {} so far)",
+                 id_, output_.size(), limits_.max_output_bytes,
+                 counter_name(Counter::kOutputLimited), total);
+  }
+  state_ = State::kDone;
 }
 
 void Connection::note_output_level() {

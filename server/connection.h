@@ -115,6 +115,8 @@ class Connection final : private Waker {
   void after_flush();
   /// Keeps the reply clock and output_full_since_ in step with how much output waits.
   void note_output_level();
+  /// Output exceeds limits.max_output_bytes: count, log (rate-limited) and end the connection.
+  void cut_at_output_limit();
   void discard_input();
   void touch() { last_activity_ = Clock::now(); }
   /// When the request under way has taken too long or come too slowly (max(): none).

@@ -44,7 +44,9 @@ std::string_view counter_name(Counter counter) {
       "tls_failed_version",  "tls_failed_cipher",    "tls_failed_client_cert",
       "tls_failed_alpn",     "tls_failed_plaintext", "tls_failed_malformed",
       "tls_failed_timeout",  "tls_failed_closed",    "tls_failed_other",
-      "resp_cross_protocol", "slow_requests_closed", "slow_readers_closed"};
+      "resp_cross_protocol", "slow_requests_closed", "slow_readers_closed",
+      "reloads",             "reloads_refused",      "reloads_failed",
+      "generation_restarts", "output_limited_closed"};
   return kNames[index(counter)];
 }
 

@@ -30,6 +30,7 @@ enum class Counter : std::uint8_t {
   kReloadsRefused,       ///< reloads refused: the config was invalid or a listener failed
   kReloadsFailed,        ///< reloads whose new generation died as it started
   kGenerationRestarts,   ///< generations started again after they died
+  kOutputLimited,        ///< connections cut for holding more than limits.max_output_bytes
   kCount,
 };
 

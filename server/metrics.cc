@@ -34,6 +34,7 @@ struct SlotFigures {
   std::atomic<std::int64_t> active;
   Atomics<index(RefuseReason::kCount)> refused;
   Atomics<index(TimeoutKind::kCount)> timed_out;
+  Atomic output_limited;
 };
 
 // Names are written once, by the main process before it forks, and only read afterwards.
@@ -107,6 +108,7 @@ ListenerFigures figures_of(const ListenerSlot& slot) {
   out.active = f.active.load(std::memory_order_relaxed);
   copy_out(f.refused, out.refused);
   copy_out(f.timed_out, out.timed_out);
+  out.output_limited = f.output_limited.load(std::memory_order_relaxed);
   out.bytes_received = f.bytes_received.load(std::memory_order_relaxed);
   out.bytes_sent = f.bytes_sent.load(std::memory_order_relaxed);
   copy_out(f.errors, out.errors);
@@ -195,6 +197,10 @@ void ConnectionMeter::sent(std::uint64_t bytes) {
 
 void ConnectionMeter::timed_out(TimeoutKind kind) {
   if (slot_) add(slot_->figures.timed_out[index(kind)], 1);
+}
+
+void ConnectionMeter::output_limited() {
+  if (slot_) add(slot_->figures.output_limited, 1);
 }
 
 void ConnectionMeter::request_done() {

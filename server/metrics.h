@@ -56,6 +56,7 @@ struct ListenerFigures {
   std::int64_t active = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(RefuseReason::kCount)> refused{};
   std::array<std::uint64_t, static_cast<std::size_t>(TimeoutKind::kCount)> timed_out{};
+  std::uint64_t output_limited = 0;  ///< connections cut at limits.max_output_bytes
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(RequestError::kCount)> errors{};
@@ -107,6 +108,8 @@ class ConnectionMeter final : public RequestMeter {
   void received(std::uint64_t bytes);
   void sent(std::uint64_t bytes);
   void timed_out(TimeoutKind kind);
+  /// The connection was cut for holding more than limits.max_output_bytes of output.
+  void output_limited();
   /// A request's first byte arrived at `at` (the connection reads it with nothing buffered).
   void request_began(Clock::time_point at) { began_ = at; }
 

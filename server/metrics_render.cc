@@ -74,6 +74,9 @@ void render_connections(Exposition& e, const std::vector<ListenerFigures>& liste
     per_kind<TimeoutKind>(e, "srv_connections_timed_out_total", {{"listener", l.address}}, "kind",
                           l.timed_out, timeout_kind_name);
   }
+  per_listener(e, "srv_connections_output_limited_total", "counter",
+               "Connections cut for holding more unsent output than limits.max_output_bytes.",
+               listeners, [](const ListenerFigures& l) { return l.output_limited; });
   per_listener(e, "srv_bytes_received_total", "counter", "Bytes read from clients.", listeners,
                [](const ListenerFigures& l) { return l.bytes_received; });
   per_listener(e, "srv_bytes_sent_total", "counter", "Bytes written to clients.", listeners,

@@ -30,6 +30,11 @@ struct ConnectionLimits {
   std::size_t max_input_buffer = 1024 * 1024;
   /// Stop reading (and stop feeding the handler) while this much output waits to be written.
   std::size_t output_high_water = 256 * 1024;
+  /// Output held for one connection beyond this ends it at once, unsent (Redis's hard
+  /// client-output-buffer-limit): a subscriber whose messages pile up unread, or one reply
+  /// larger than this. Reading stops at output_high_water, so only replies pushed to a
+  /// connection (on_wake) or a single large reply get here. 0: no bound.
+  std::size_t max_output_bytes = 64 * 1024 * 1024;
 };
 
 struct ServerSettings {

@@ -100,6 +100,7 @@ void expect_all_defaults(const Config& config) {
   EXPECT_EQ(config.settings.limits.read_chunk, 64u * 1024);
   EXPECT_EQ(config.settings.limits.max_input_buffer, 1024u * 1024);
   EXPECT_EQ(config.settings.limits.output_high_water, 256u * 1024);
+  EXPECT_EQ(config.settings.limits.max_output_bytes, 64u << 20);
   ASSERT_EQ(config.listeners.size(), 1u);
   EXPECT_EQ(config.listeners[0].endpoint.host, "127.0.0.1");
   EXPECT_EQ(config.listeners[0].endpoint.port, 7000);
@@ -499,7 +500,8 @@ TEST(ConfigErrors, UnknownTopLevelKeyListsTheKnownKeys) {
 TEST(ConfigErrors, UnknownKeyInLimits) {
   EXPECT_TRUE(fails_with("limits:\n  read_chunks: 4k\n", "test.yaml:2:3: limits.read_chunks: ",
                          "unknown key; known keys here: linger_timeout, max_input_buffer, "
-                         "min_rate, min_rate_grace, output_high_water, read_chunk"));
+                         "max_output_bytes, min_rate, min_rate_grace, output_high_water, "
+                         "read_chunk"));
   EXPECT_TRUE(fails_with("limits: 5\n", "test.yaml:1:9: limits: ", "must be a map"));
 }
 
@@ -765,6 +767,10 @@ TEST(ConfigErrors, Sizes) {
                          "test.yaml:2:22: limits.output_high_water: ", "expected a size"));
   EXPECT_TRUE(fails_with("limits:\n  output_high_water: KiB\n",
                          "test.yaml:2:22: limits.output_high_water: ", "expected a size"));
+  EXPECT_TRUE(fails_with("limits:\n  output_high_water: 1MiB\n  max_output_bytes: 512KiB\n",
+                         "test.yaml:3:21: limits.max_output_bytes: ",
+                         "must be 0 (no bound) or at least limits.output_high_water"));
+  EXPECT_EQ(load("limits:\n  max_output_bytes: 0\n").settings.limits.max_output_bytes, 0u);
   EXPECT_EQ(load("limits:\n  read_chunk: 0.5KiB\n").settings.limits.read_chunk, 512u);
   EXPECT_EQ(load("limits:\n  read_chunk: 16MiB\n").settings.limits.read_chunk, 16u << 20);
 }

@@ -96,6 +96,15 @@ class ProtocolModel {
   virtual bool has_requests() const { return true; }
   /// How the answer to a request cut by read_timeout begins (HTTP's 408); empty: none.
   virtual std::string_view read_timeout_answer() const { return {}; }
+
+  /// Exchanges that prepare (`setup`), then one request whose single reply is at least `size`
+  /// bytes; none (empty request) for a protocol whose output follows what it reads, so that
+  /// backpressure alone bounds it (echo, http's echo).
+  struct BigReply {
+    Exchange setup;
+    std::string request;
+  };
+  virtual BigReply big_reply(std::mt19937_64& /*rng*/, std::size_t /*size*/) const { return {}; }
 };
 
 std::string random_bytes(std::mt19937_64& rng, std::size_t size) {
@@ -208,6 +217,19 @@ class RespModel final : public ProtocolModel {
   }
   Exchange probe() const override { return {command({"PING"}), "+PONG\r\n"}; }
   std::string_view refusal() const override { return "-ERR max number of clients reached\r\n"; }
+  /// A list of 256 KiB values (RPUSHed three at a time, under max_input_buffer), then LRANGE.
+  BigReply big_reply(std::mt19937_64& rng, std::size_t size) const override {
+    std::string key = fmt::format("conformance:big:{:016x}", rng());
+    std::string value = random_bytes(rng, 256 * 1024);
+    BigReply big;
+    for (std::size_t length = 0; length * value.size() < size;) {
+      big.setup.request += command({"RPUSH", key, value, value, value});
+      length += 3;
+      big.setup.reply += fmt::format(":{}\r\n", length);
+    }
+    big.request = command({"LRANGE", key, "0", "-1"});
+    return big;
+  }
 
  private:
   static std::string command(std::initializer_list<std::string_view> args) {
@@ -846,6 +868,28 @@ TEST_P(ConformanceTest, AClientThatDoesNotReadIsCutAtWriteTimeout) {
   EXPECT_EQ(expect_closed_by_peer(clients[0], 5s, &drained), "")
       << "write_timeout 1s, 1.5 s after the client stopped reading";
   EXPECT_TRUE(server_->wait_for_log("slow_readers_closed", 1s)) << "the cut is logged";
+}
+
+TEST_P(ConformanceTest, AReplyOverMaxOutputBytesEndsTheConnection) {
+  std::mt19937_64 rng(17);
+  // More than the kernel's socket buffers on both sides hold (about 10 MiB on loopback), so
+  // that most of the reply is still in srv's output after the first writes.
+  ProtocolModel::BigReply big = model_->big_reply(rng, 24 * 1024 * 1024);
+  if (big.request.empty()) GTEST_SKIP() << "no single reply outgrows what the protocol reads";
+  ServerOptions options = options_for_capacity(4);
+  options.config_yaml = "limits: {output_high_water: 64KiB, max_output_bytes: 1MiB}\n";
+  ASSERT_NO_FATAL_FAILURE(start_server(std::move(options)));
+  std::vector<Client> clients;
+  ASSERT_NO_FATAL_FAILURE(open_served_clients(2, rng, clients));  // [1] talks normally
+  ASSERT_EQ(exchange(clients[0], big.setup, 10s), "") << "setting up the big reply";
+  ASSERT_EQ(srv::test::send_all(clients[0], big.request), "");
+  // Without the limit the whole reply would come and the connection stay open (keep-alive).
+  std::string drained;
+  EXPECT_EQ(expect_closed_by_peer(clients[0], 10s, &drained), "")
+      << "max_output_bytes 1MiB with a 24 MiB reply to send";
+  EXPECT_LT(drained.size(), 24u * 1024 * 1024) << "the reply was cut, not sent whole";
+  EXPECT_TRUE(server_->wait_for_log("output_limited_closed", 2s)) << "the cut is logged";
+  ASSERT_EQ(random_exchange(clients[1], rng, 100), "") << "the other client, afterwards";
 }
 
 // ---- 6. max_connections ----------------------------------------------------------------------

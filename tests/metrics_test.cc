@@ -44,6 +44,7 @@ MetricsSnapshot test_snapshot() {
   http.active = 2;
   http.refused[static_cast<std::size_t>(RefuseReason::kMaxConnections)] = 1;
   http.timed_out[static_cast<std::size_t>(TimeoutKind::kIdle)] = 4;
+  http.output_limited = 3;
   http.bytes_received = 1000;
   http.bytes_sent = 2000;
   http.errors[static_cast<std::size_t>(RequestError::kClient)] = 2;
@@ -97,6 +98,7 @@ TEST(Prometheus, RendersKnownCountsAsExpectedLines) {
       "srv_connections_active{" + l + "} 2",
       "srv_connections_timed_out_total{" + l + ",kind=\"idle\"} 4",
       "srv_connections_timed_out_total{" + l + ",kind=\"handshake\"} 0",
+      "srv_connections_output_limited_total{" + l + "} 3",
       "srv_bytes_received_total{" + l + "} 1000",
       "srv_bytes_sent_total{" + l + "} 2000",
       "srv_requests_total{" + lp + "} 6",
