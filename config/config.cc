@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "config/log_config.h"
 #include "config/tls_config.h"
 #include "protocols/plugin_loader.h"
 #include "protocols/registry.h"
@@ -110,7 +111,7 @@ void apply_overrides(YAML::Node& root, const Overrides& o) {
   }
 }
 
-ListenerConfig read_listener(Section& entry) {
+ListenerConfig read_listener(Section& entry, const LogSettings& log) {
   ListenerConfig out;
   std::string listen = entry.string("listen", "");
   if (listen.empty()) entry.fail("listen", "every listener needs listen: HOST:PORT");
@@ -163,6 +164,7 @@ ListenerConfig read_listener(Section& entry) {
     default_alpn = info->alpn;
   }
   out.transport = read_transport(entry, default_alpn);
+  out.access_log = read_access_log(entry, log, out.protocol);
   entry.finish();
   return out;
 }
@@ -238,12 +240,7 @@ Config load_config_text(const std::string& text, const std::string& source,
   config.settings.limits = read_limits(top);
   config.pid_file = top.string("pid_file", "");
   config.admin = read_admin(top);
-  config.log_level = top.string("log_level", "info");
-  if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
-      config.log_level != "error") {
-    top.fail("log_level",
-             fmt::format("must be debug, info, warn or error, got '{}'", config.log_level));
-  }
+  config.log = read_log(top);
 
   YAML::Node listeners = top.raw("listeners");
   if (!listeners)
@@ -253,7 +250,7 @@ Config load_config_text(const std::string& text, const std::string& source,
   }
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     Section entry(source, listeners[i], fmt::format("listeners[{}]", i));
-    config.listeners.push_back(read_listener(entry));
+    config.listeners.push_back(read_listener(entry, config.log));
   }
 
   config.strategy_name = top.string("strategy", "epoll");

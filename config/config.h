@@ -9,6 +9,8 @@
 
 #include "config/section.h"
 #include "protocols/admin.h"
+#include "server/access_log.h"
+#include "server/log.h"
 #include "server/protocol.h"
 #include "server/settings.h"
 #include "server/socket.h"
@@ -41,6 +43,8 @@ struct ListenerConfig {
   bool thread_safe = true;
   bool fork_safe = true;
   YAML::Node where;  ///< the protocol node, for messages
+  /// `access_log: PATH`, opened; nullptr: none.
+  std::shared_ptr<const AccessLog> access_log;
 };
 
 /// `admin: {listen: HOST:PORT, allow: [RANGE, ...]}`: the metrics and status listener. Off when
@@ -60,7 +64,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   ServerSettings settings;
   AdminConfig admin;
-  std::string log_level = "info";
+  LogSettings log;
   /// Where the master writes its pid ("" for nowhere); `srv -s SIGNAL` reads it.
   std::string pid_file;
 };

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <utility>
 
 #include <fmt/format.h>
@@ -57,6 +58,13 @@ std::optional<double> parse_duration_ms(std::string_view text) {
   double parsed = 0;
   if (!parse_with_unit(text, kTimeUnits, parsed)) return std::nullopt;
   return parsed;
+}
+
+std::string resolve_config_path(const Section& section, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  std::filesystem::path config(section.file());
+  if (!std::filesystem::is_regular_file(config)) return path;  // embedded or command line
+  return (config.parent_path() / path).lexically_normal().string();
 }
 
 void config_fail(std::string_view file, const YAML::Node& node, std::string_view key,

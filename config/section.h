@@ -14,6 +14,8 @@
 
 namespace srv {
 
+class Section;
+
 /// A configuration mistake. what() is the full message: `file:line:col: key: what is wrong`, or
 /// `command line: key: ...` for values that came from flags.
 class ConfigError : public std::runtime_error {
@@ -29,6 +31,10 @@ class ConfigError : public std::runtime_error {
 /// A duration as config files and command lines write it: a plain number of seconds, or with
 /// a unit (ms, s, m, h): "500ms", "30s", "2m". Milliseconds, or nullopt if it is not one.
 std::optional<double> parse_duration_ms(std::string_view text);
+
+/// A file named in the config, taken from the config file's folder when relative (as nginx takes
+/// it from its prefix), so that a config and its files move together. `section` says which file.
+std::string resolve_config_path(const Section& section, const std::string& path);
 
 /// A YAML map being read into settings. Records which keys were read so that finish() can
 /// report typos ("unknown key 'wokers'; known keys: workers, ..."). Cheap to copy; not

@@ -1,6 +1,5 @@
 #include "config/tls_config.h"
 
-#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -13,15 +12,6 @@ namespace srv {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A file named in the config, taken from the config file's folder when relative (as nginx takes
-// it from its prefix), so that a config and its certificates move together.
-std::string resolve(const Section& section, const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  std::filesystem::path config(section.file());
-  if (!std::filesystem::is_regular_file(config)) return path;  // embedded or command line
-  return (config.parent_path() / path).lexically_normal().string();
-}
 
 // A list of names given as one string or as a YAML list.
 std::vector<std::string> names(Section& section, std::string_view key) {
@@ -66,8 +56,8 @@ bool read_tls13_only(Section& tls) {
 
 TlsCertificate read_certificate(Section& entry, bool with_sni) {
   TlsCertificate out;
-  out.cert = resolve(entry, entry.string("cert", ""));
-  out.key = resolve(entry, entry.string("key", ""));
+  out.cert = resolve_config_path(entry, entry.string("cert", ""));
+  out.key = resolve_config_path(entry, entry.string("key", ""));
   if (with_sni) out.sni = names(entry, "sni");
   if (out.cert.empty()) entry.fail("cert", "needs cert: PATH (a PEM certificate chain)");
   if (out.key.empty()) entry.fail("key", "needs key: PATH (the PEM private key of cert)");
@@ -95,7 +85,7 @@ std::shared_ptr<TransportFactory> read_transport(Section& listener, std::string_
     entry.finish();
     places.push_back(entry);
   }
-  settings.client_ca = resolve(tls, tls.string("client_ca", ""));
+  settings.client_ca = resolve_config_path(tls, tls.string("client_ca", ""));
   settings.verify_client = read_verify(tls);
   if (settings.verify_client != ClientVerify::kOff && settings.client_ca.empty()) {
     tls.fail("verify_client", "needs client_ca: PATH, the CA that signs client certificates");

@@ -158,10 +158,16 @@ HttpHandler::HttpHandler(const HttpLimits& limits, SteadyNow now, RequestMeter& 
                          const std::atomic<bool>* draining)
     : limits_(limits), now_(now), meter_(meter), draining_(draining) {}
 
-void HttpHandler::fail(Buffer& out, Error error, bool head_method) {
+void HttpHandler::fail(Buffer& out, Error error, std::size_t consumed, bool head_method) {
+  std::size_t reply_at = out.size();
   write_error(out, error, head_method);
   bool server = error == Error::k501NotImplemented || error == Error::k505Version;
-  meter_.request_error(server ? RequestError::kServer : RequestError::kClient);
+  // "HTTP/1.1 404 ...": the code is the canned status line's second word.
+  std::string_view status = std::string_view(canned(error).before_date).substr(9, 3);
+  meter_.request_error(server ? RequestError::kServer : RequestError::kClient,
+                       {access_request_, status, request_bytes_ + consumed, out.size() - reply_at});
+  access_request_.clear();
+  request_bytes_ = 0;
 }
 
 Step HttpHandler::on_data(std::string_view in, Buffer& out) {
@@ -186,17 +192,17 @@ Step HttpHandler::on_head(std::string_view in, Buffer& out) {
   switch (parsed.status) {
     case http::ParseStatus::kIncomplete:
       if (in.size() > limits_.max_header_bytes) {
-        fail(out, Error::k431HeadTooLarge);
+        fail(out, Error::k431HeadTooLarge, in.size());
         return {in.size(), Verdict::kCloseAfterFlush};
       }
       head_scanned_ = in.size();
       head_pending_ = parsed.pending;
       return {0, Verdict::kContinue};
     case http::ParseStatus::kInvalid:
-      fail(out, Error::k400BadRequest);
+      fail(out, Error::k400BadRequest, in.size());
       return {in.size(), Verdict::kCloseAfterFlush};
     case http::ParseStatus::kTooManyHeaders:
-      fail(out, Error::k431HeadTooLarge);
+      fail(out, Error::k431HeadTooLarge, in.size());
       return {in.size(), Verdict::kCloseAfterFlush};
     case http::ParseStatus::kComplete:
       break;
@@ -204,9 +210,14 @@ Step HttpHandler::on_head(std::string_view in, Buffer& out) {
   head_deadline_ = Clock::time_point::max();
   head_scanned_ = 0;
 
+  if (meter_.logs_requests()) {
+    access_request_.assign(head.method);
+    access_request_ += ' ';
+    access_request_ += head.target;
+  }
   http::RequestPlan plan = http::analyze_request(head, limits_.max_body_bytes);
   if (plan.error) {
-    fail(out, *plan.error, plan.head_method);
+    fail(out, *plan.error, in.size(), plan.head_method);
     return {in.size(), Verdict::kCloseAfterFlush};
   }
   route_ = plan.route;
@@ -216,6 +227,7 @@ Step HttpHandler::on_head(std::string_view in, Buffer& out) {
   chunked_ = plan.body == BodyKind::kChunked;
   body_remaining_ = plan.content_length;
   body_.clear();
+  request_bytes_ = parsed.consumed;
   if (plan.body == BodyKind::kNone) return {parsed.consumed, finish_request(out)};
   if (chunked_) chunked_decoder_.reset(limits_.max_body_bytes, limits_.max_header_bytes);
   if (route_ == Route::kEcho && !chunked_) body_.reserve(plan.content_length);
@@ -231,22 +243,24 @@ Step HttpHandler::on_body(std::string_view in, Buffer& out) {
         std::min<std::uint64_t>(body_remaining_, static_cast<std::uint64_t>(in.size())));
     if (sink) sink->append(in.substr(0, take));
     body_remaining_ -= take;
+    request_bytes_ += take;
     return {take, body_remaining_ == 0 ? finish_request(out) : Verdict::kContinue};
   }
   http::ChunkedResult result = chunked_decoder_.decode(in, sink);
+  request_bytes_ += result.consumed;
   switch (result.status) {
     case http::ChunkedStatus::kNeedMore:
       return {result.consumed, Verdict::kContinue};
     case http::ChunkedStatus::kDone:
       return {result.consumed, finish_request(out)};
     case http::ChunkedStatus::kInvalid:
-      fail(out, Error::k400BadRequest);
+      fail(out, Error::k400BadRequest, in.size() - result.consumed);
       break;
     case http::ChunkedStatus::kBodyTooLarge:
-      fail(out, Error::k413TooLarge);
+      fail(out, Error::k413TooLarge, in.size() - result.consumed);
       break;
     case http::ChunkedStatus::kTrailersTooLarge:
-      fail(out, Error::k431HeadTooLarge);
+      fail(out, Error::k431HeadTooLarge, in.size() - result.consumed);
       break;
   }
   return {in.size(), Verdict::kCloseAfterFlush};
@@ -257,7 +271,7 @@ Verdict HttpHandler::finish_request(Buffer& out) {
   // Draining (a reload): this answer is the last, so the client reconnects to the new
   // generation at a request boundary instead of finding its keep-alive connection closed.
   if (draining_ && draining_->load(std::memory_order_relaxed)) keep_alive_ = false;
-  meter_.request_done();
+  const std::size_t reply_at = out.size();
   out.append(kStatus200);
   out.append(current_date());
   std::string_view end = !keep_alive_ ? kEndClose : http10_ ? kEndKeepAlive10 : kEndKeepAlive11;
@@ -288,6 +302,9 @@ Verdict HttpHandler::finish_request(Buffer& out) {
       break;
     }
   }
+  meter_.request_done({access_request_, "200", request_bytes_, out.size() - reply_at});
+  access_request_.clear();
+  request_bytes_ = 0;
   return keep_alive_ ? Verdict::kContinue : Verdict::kCloseAfterFlush;
 }
 
@@ -298,13 +315,13 @@ Verdict HttpHandler::on_eof(std::string_view rest, Buffer& out) {
 }
 
 void HttpHandler::on_read_timeout(Buffer& out) {
-  fail(out, Error::k408Timeout);
+  fail(out, Error::k408Timeout, 0);
 }
 
 Verdict HttpHandler::on_deadline(Buffer& out) {
   if (head_deadline_ == Clock::time_point::max()) return Verdict::kContinue;
   head_deadline_ = Clock::time_point::max();
-  fail(out, Error::k408Timeout);
+  fail(out, Error::k408Timeout, 0);
   return Verdict::kCloseAfterFlush;
 }
 

@@ -94,8 +94,9 @@ class HttpHandler final : public ProtocolHandler {
   Step on_body(std::string_view in, Buffer& out);
   /// The request is complete: answers it and gets ready for the next one.
   Verdict finish_request(Buffer& out);
-  /// Answers with `error` (see write_error) and counts the request as failed.
-  void fail(Buffer& out, http::Error error, bool head_method = false);
+  /// Answers with `error` (see write_error) and counts the request as failed; `consumed`: bytes
+  /// of it the caller consumes now, beyond request_bytes_.
+  void fail(Buffer& out, http::Error error, std::size_t consumed, bool head_method = false);
 
   HttpLimits limits_;
   SteadyNow now_;
@@ -115,6 +116,8 @@ class HttpHandler final : public ProtocolHandler {
   std::uint64_t body_remaining_ = 0;  // Content-Length bytes still to read
   http::ChunkedDecoder chunked_decoder_;
   std::string body_;  // POST /echo only
+  std::uint64_t request_bytes_ = 0;  // consumed of the request being served (access log)
+  std::string access_request_;       // "METHOD target", only while meter_.logs_requests()
 };
 
 /// The factory of an http listener, from its options (throws ConfigError).

@@ -1,5 +1,6 @@
 #include "protocols/resp.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <system_error>
@@ -17,6 +18,9 @@ namespace {
 // Replies a handler produces in one call before it lets the driver write them: pipelined
 // requests are many, and each can ask for a large reply.
 constexpr std::size_t kReplyBatchBytes = 64 * 1024;
+
+// A command name in the access log is cut at this length (a client may send any bytes there).
+constexpr std::size_t kLoggedNameBytes = 32;
 
 constexpr std::int64_t kKiB = 1024;
 constexpr std::int64_t kMiB = 1024 * kKiB;
@@ -88,10 +92,13 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
       case ParseStatus::kEmpty:
         used += result.consumed;
         continue;
-      case ParseStatus::kError:
+      case ParseStatus::kError: {
+        const std::size_t reply_at = out.size();
         resp::error(out, "ERR " + parser_.error());
-        meter_.request_error(RequestError::kErr);
+        meter_.request_error(RequestError::kErr,
+                             {"", "error", in.size() - used, out.size() - reply_at});
         return {used, Verdict::kCloseAfterFlush};
+      }
       case ParseStatus::kCommand:
         break;
     }
@@ -108,10 +115,10 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
       // Not a client mistake (the keyspace lock is unrecoverable, say): report and hang up.
       spdlog::error("resp: command failed: {}", e.what());
       resp::error(out, "ERR internal error");
-      meter_.request_error(RequestError::kServer);
+      meter_.request_error(RequestError::kServer, {{}, "error", result.consumed, 0});
       return {used, Verdict::kCloseAfterFlush};
     }
-    count_reply(out, reply_at);
+    count_reply(out, reply_at, result.consumed);
     if (session_.quit) return {used, Verdict::kCloseAfterFlush};
     if (session_.blocked) return {used, Verdict::kPark};
     // AUTH may have lifted the limits for unauthenticated clients.
@@ -121,15 +128,26 @@ Step RespHandler::on_data(std::string_view in, Buffer& out) {
   return {used, Verdict::kContinue};
 }
 
-void RespHandler::count_reply(const Buffer& out, std::size_t reply_at) {
+void RespHandler::count_reply(const Buffer& out, std::size_t reply_at, std::size_t request_bytes) {
   std::string_view reply = out.readable().substr(reply_at);
-  if (reply.empty() || reply.front() != '-') return meter_.request_done();
+  bool failed = !reply.empty() && reply.front() == '-';
+  RequestSummary summary{{}, failed ? "error" : "ok", request_bytes, reply.size()};
+  // The command's name, upper-cased as Redis shows it: copied only for an access log.
+  char name[kLoggedNameBytes];
+  if (meter_.logs_requests() && !parser_.args().empty()) {
+    std::string_view sent = parser_.args()[0].substr(0, sizeof name);
+    std::transform(sent.begin(), sent.end(), name, [](char c) {
+      return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    });
+    summary.request = {name, sent.size()};
+  }
+  if (!failed) return meter_.request_done(summary);
   std::string_view prefix = reply.substr(1, reply.find_first_of(" \r", 1) - 1);
   RequestError kind = prefix == "ERR"         ? RequestError::kErr
                       : prefix == "WRONGTYPE" ? RequestError::kWrongType
                       : prefix == "NOAUTH"    ? RequestError::kNoAuth
                                               : RequestError::kOther;
-  meter_.request_error(kind);
+  meter_.request_error(kind, summary);
 }
 
 RespFactory::RespFactory(const RespSettings& settings)

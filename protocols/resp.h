@@ -74,8 +74,9 @@ class RespHandler final : public ProtocolHandler {
   Verdict on_wake(Buffer& out) override;
 
  private:
-  /// Counts the command whose reply starts at `reply_at` in `out`: an error reply by its kind.
-  void count_reply(const Buffer& out, std::size_t reply_at);
+  /// Counts the command of `request_bytes` whose reply starts at `reply_at` in `out`: an error
+  /// reply by its kind.
+  void count_reply(const Buffer& out, std::size_t reply_at, std::size_t request_bytes);
 
   std::shared_ptr<RespState> state_;
   RequestMeter& meter_;

@@ -16,7 +16,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ProtocolFactory& fa
     : transport_(std::move(transport)),
       doorbell_(doorbell),
       id_(origin.id),
-      meter_(origin.metrics),
+      meter_(origin.metrics, {origin.access_log, origin.peer, origin.local}),
       handler_(factory.create(ConnectionContext{origin.id, origin.peer, origin.local, *this, meter_,
                                                 &process_draining()})),
       limits_(limits),

@@ -14,6 +14,7 @@
 
 namespace srv {
 
+class AccessLog;
 class Doorbell;
 
 /// The policy half of a connection: feeds the protocol handler what the transport reads, writes
@@ -34,6 +35,7 @@ class Connection final : private Waker {
     std::string_view peer;            ///< "HOST:PORT"; only read during the constructor
     std::string_view local;           ///< "HOST:PORT"; only read during the constructor
     ListenerSlot* metrics = nullptr;  ///< where it is counted (nullptr: nowhere)
+    const AccessLog* access_log = nullptr;  ///< where its requests are logged (nullptr: nowhere)
   };
 
   /// Makes its handler with `factory`, this connection as the handler's waker. `doorbell` is

@@ -25,6 +25,10 @@ bool Generation::handle_signals() {
     life_.begin_stop();
   }
   if (set.reload) spdlog::debug("SIGHUP: the master reloads; a generation ignores it");
+  if (set.reopen_logs) {
+    spdlog::debug("SIGUSR1: log files reopened");
+    if (reopen_hook_) reopen_hook_();
+  }
   return set.child;
 }
 

@@ -27,13 +27,17 @@ class Generation {
   /// The self-pipe that carries signals. Main thread only; -1 when signals are handled elsewhere.
   int signal_fd() const { return signal_fd_; }
   /// Main thread. Reads pending signals after signal_fd() polled readable: SIGTERM/SIGINT begin
-  /// the drain and arm its deadline. Returns true if SIGCHLD arrived (reap in a loop).
+  /// the drain and arm its deadline; SIGUSR1 runs the on_reopen_logs hook. Returns true if
+  /// SIGCHLD arrived (reap in a loop).
   bool handle_signals();
   /// Begins draining and arms the shutdown deadline (also used by a worker that retires itself).
   void drain();
   /// Main thread. `hook` runs when the drain begins, before it is announced in the log (prefork
   /// uses it to tell its workers to stop accepting).
   void on_drain(std::function<void()> hook) { drain_hook_ = std::move(hook); }
+  /// Main thread. `hook` runs when SIGUSR1 arrives (this process's log files reopen by
+  /// themselves): fork and prefork pass the signal on to their processes with it.
+  void on_reopen_logs(std::function<void()> hook) { reopen_hook_ = std::move(hook); }
   /// Main thread. A poll timeout no later than the drain deadline: `own_ms` (-1 = none) or less.
   int poll_timeout(int own_ms) const;
   /// Main thread. Begins stopping once the drain deadline has passed.
@@ -46,6 +50,7 @@ class Generation {
   Lifecycle life_;
   std::optional<Clock::time_point> deadline_;
   std::function<void()> drain_hook_;
+  std::function<void()> reopen_hook_;
 };
 
 }  // namespace srv

@@ -110,7 +110,8 @@ std::unique_ptr<Connection> Listener::make_connection(const AcceptedSocket& sock
   const std::string& known = socket_->local();
   std::string local = known.empty() ? local_address(socket.fd) : std::string();
   Connection::Origin origin{next_connection_id(), format_address(socket.peer, peer),
-                            known.empty() ? std::string_view(local) : known, metrics_};
+                            known.empty() ? std::string_view(local) : known, metrics_,
+                            access_log_.get()};
   return std::make_unique<Connection>(transport_->wrap(socket.fd), *protocol_, origin, doorbell,
                                       limits);
 }

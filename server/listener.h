@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/connection.h"
 #include "server/metrics.h"
 #include "server/protocol.h"
@@ -78,6 +79,9 @@ class Listener {
   /// Counts this listener's connections into `slot` (see metrics.h); nullptr (the default):
   /// not counted. Main thread, before serving.
   void count_into(ListenerSlot* slot) { metrics_ = slot; }
+  /// Logs this listener's requests to `log` (nullptr, the default: no access log). Main thread,
+  /// before serving.
+  void log_access_to(std::shared_ptr<const AccessLog> log) { access_log_ = std::move(log); }
 
  private:
   std::shared_ptr<ListenSocket> socket_;
@@ -85,6 +89,7 @@ class Listener {
   std::shared_ptr<ProtocolFactory> protocol_;
   std::shared_ptr<TransportFactory> transport_;
   ListenerSlot* metrics_ = nullptr;
+  std::shared_ptr<const AccessLog> access_log_;
 };
 
 }  // namespace srv

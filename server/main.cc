@@ -77,6 +77,6 @@ int main(int argc, char** argv) {
                 config.listeners.size() == 1 ? "" : "s");
     return 0;
   }
-  srv::setup_logging(config.log_level);
+  srv::setup_logging(config.log);
   return srv::run_master(overrides, std::move(config));
 }

@@ -91,6 +91,9 @@ class Master {
   void spawn(Run& run);
   [[noreturn]] void serve_in_child(Run& run);
   void reload();
+  /// SIGUSR1 (logrotate): the master's log reopens at its next line; each generation's process
+  /// is told to reopen its own.
+  void reopen_logs();
   void reap();
   void on_exit(Run& run, int status);
   void terminate();
@@ -125,6 +128,7 @@ std::vector<std::unique_ptr<Listener>> Master::bind(const Config& config, int nu
     std::shared_ptr<ListenSocket> socket = keep_socket(key, lc.endpoint, lc.backlog);
     out.push_back(std::make_unique<Listener>(socket, lc.protocol, lc.factory, lc.transport));
     Listener& added = *out.back();
+    added.log_access_to(lc.access_log);
     added.count_into(
         listener_slot(added.address(), added.protocol_name(), added.transport().name()));
   }
@@ -201,6 +205,7 @@ int Master::run(Config first) {
         if (set.child) reap();
         if (set.terminate) terminate();
         if (set.reload && !stopping_) reload();
+        if (set.reopen_logs) reopen_logs();
       }
       tick();
     }
@@ -232,6 +237,7 @@ void Master::spawn(Run& run) {
 }
 
 void Master::serve_in_child(Run& run) {
+  set_log_generation(run.number);  // in every line of this process and those it forks
   install_signal_pipe();  // its own: the master's signals are the master's
   ignore_terminal_interrupt();
   unblock_signals_in_child();
@@ -265,7 +271,7 @@ void Master::reload() {
     drop_unused_sockets();
     return;
   }
-  setup_logging(config->log_level);
+  setup_logging(config->log);
   Run& run = runs_.emplace_back();
   run.number = next_number_++;
   run.config = std::move(config);
@@ -279,6 +285,13 @@ void Master::reload() {
       "has settled",
       run.number, run.config->strategy_name,
       std::chrono::duration_cast<milliseconds>(Clock::now() - began).count());
+}
+
+void Master::reopen_logs() {
+  spdlog::info("SIGUSR1: reopening log files in every process");
+  for (const Run& run : runs_) {
+    if (run.pid > 0) ::kill(run.pid, SIGUSR1);
+  }
 }
 
 void Master::reap() {

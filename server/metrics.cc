@@ -9,6 +9,8 @@
 #include <cstring>
 #include <new>
 
+#include "server/access_log.h"
+
 namespace srv {
 namespace {
 
@@ -177,7 +179,14 @@ MetricsSnapshot snapshot_metrics() {
   return out;
 }
 
-ConnectionMeter::ConnectionMeter(ListenerSlot* slot) : slot_(slot) {
+ConnectionMeter::ConnectionMeter(ListenerSlot* slot) : ConnectionMeter(slot, Access{}) {}
+
+ConnectionMeter::ConnectionMeter(ListenerSlot* slot, const Access& access)
+    : slot_(slot), access_(access.log) {
+  if (access_) {
+    peer_ = access.peer;
+    local_ = access.local;
+  }
   if (!slot_) return;
   add(slot_->figures.accepted, 1);
   slot_->figures.active.fetch_add(1, std::memory_order_relaxed);
@@ -203,25 +212,22 @@ void ConnectionMeter::output_limited() {
   if (slot_) add(slot_->figures.output_limited, 1);
 }
 
-void ConnectionMeter::request_done() {
-  if (slot_) observe();
-}
-
-void ConnectionMeter::request_error(RequestError kind) {
-  if (!slot_) return;
-  observe();
-  add(slot_->figures.errors[index(kind)], 1);
-}
-
-void ConnectionMeter::observe() {
+void ConnectionMeter::count(std::optional<RequestError> error, const RequestSummary& summary) {
+  if (!slot_ && !access_) return;
   Clock::time_point now = Clock::now();
-  std::int64_t took = std::max<std::int64_t>(
-      0, std::chrono::duration_cast<std::chrono::nanoseconds>(now - began_).count());
+  auto took = std::max(std::chrono::nanoseconds(0),
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(now - began_));
   began_ = now;  // a pipelined request behind this one began when this one was answered
-  std::size_t bucket =
-      std::lower_bound(kBoundsNs.begin(), kBoundsNs.end(), took) - kBoundsNs.begin();
-  add(slot_->figures.durations[bucket], 1);
-  add(slot_->figures.duration_sum_ns, static_cast<std::uint64_t>(took));
+  if (slot_) {
+    auto ns = took.count();
+    std::size_t bucket = std::lower_bound(kBoundsNs.begin(), kBoundsNs.end(), ns) - kBoundsNs.begin();
+    add(slot_->figures.durations[bucket], 1);
+    add(slot_->figures.duration_sum_ns, static_cast<std::uint64_t>(ns));
+    if (error) add(slot_->figures.errors[index(*error)], 1);
+  }
+  if (access_) {
+    access_->write({peer_, local_, summary, error, took, std::chrono::system_clock::now()});
+  }
 }
 
 }  // namespace srv

@@ -75,6 +75,7 @@ struct MetricsSnapshot {
 };
 
 struct ListenerSlot;  // in the page; see metrics.cc
+class AccessLog;
 
 /// Maps the page. Call once in the main process before anything forks (like init_counters).
 void init_metrics();
@@ -95,12 +96,21 @@ void count_worker_restart();
 MetricsSnapshot snapshot_metrics();
 
 /// Counts one connection: its lifetime, bytes and timeouts (called by Connection) and its
-/// requests (by the handler, through RequestMeter). One thread at a time, like the connection.
-/// A null slot counts nothing (tests, the admin listener).
+/// requests (by the handler, through RequestMeter), and writes a line per request to its
+/// listener's access log if it keeps one. One thread at a time, like the connection. A null
+/// slot counts nothing (tests, the admin listener).
 class ConnectionMeter final : public RequestMeter {
  public:
+  /// Who the connection is, for the access log.
+  struct Access {
+    const AccessLog* log = nullptr;  ///< nullptr: none; else outlives the meter
+    std::string_view peer;           ///< "HOST:PORT"; copied
+    std::string_view local;          ///< "HOST:PORT"; copied
+  };
+
   /// Counts an accepted, active connection until destroyed.
   explicit ConnectionMeter(ListenerSlot* slot);
+  ConnectionMeter(ListenerSlot* slot, const Access& access);
   ~ConnectionMeter();
   ConnectionMeter(const ConnectionMeter&) = delete;
   ConnectionMeter& operator=(const ConnectionMeter&) = delete;
@@ -113,13 +123,15 @@ class ConnectionMeter final : public RequestMeter {
   /// A request's first byte arrived at `at` (the connection reads it with nothing buffered).
   void request_began(Clock::time_point at) { began_ = at; }
 
-  void request_done() override;
-  void request_error(RequestError kind) override;
+  bool logs_requests() const override { return access_ != nullptr; }
 
  private:
-  void observe();
+  void count(std::optional<RequestError> error, const RequestSummary& summary) override;
 
   ListenerSlot* slot_;
+  const AccessLog* access_;
+  std::string peer_;   // empty unless access_
+  std::string local_;  // likewise
   Clock::time_point began_ = Clock::now();
 };
 

@@ -18,7 +18,9 @@
 /// 3: ProtocolHandler::request_unfinished() and on_read_timeout() (read_timeout, min_rate).
 /// 4: ConnectionContext::meter (RequestMeter, server/request_meter.h): requests and errors
 ///    counted in the metrics; ConnectionContext::draining.
-#define SRV_PLUGIN_API_VERSION 4
+/// 5: RequestMeter::request_done/request_error take a RequestSummary (the access log) and are
+///    non-virtual over a protected count(); RequestMeter::logs_requests().
+#define SRV_PLUGIN_API_VERSION 5
 
 namespace srv {
 

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "server/drain_notice.h"
+#include "server/log_file.h"
 
 namespace srv {
 namespace {
@@ -19,6 +20,7 @@ extern "C" void on_signal(int signo) {
   // At once, not when the pipe is next read: a prefork worker reads it only between sessions,
   // and its session's handler should already end keep-alive at the next request.
   if (signo == SIGTERM || signo == SIGINT) mark_process_draining();
+  if (signo == SIGUSR1) request_log_reopen();
   unsigned char byte = static_cast<unsigned char>(signo);
   // A full pipe already guarantees a wake-up, so a failed write loses nothing that matters.
   [[maybe_unused]] auto n = ::write(g_pipe[1], &byte, 1);
@@ -52,7 +54,7 @@ void install_signal_pipe() {
     throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   set_handler(SIGPIPE, SIG_IGN);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) set_handler(signo, on_signal);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) set_handler(signo, on_signal);
 }
 
 int signal_pipe_fd() {
@@ -77,6 +79,9 @@ SignalSet take_signals() {
           break;
         case SIGCHLD:
           set.child = true;
+          break;
+        case SIGUSR1:
+          set.reopen_logs = true;
           break;
         default:
           break;

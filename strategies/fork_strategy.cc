@@ -30,6 +30,10 @@ class ForkStrategy final : public Strategy, private Dispatcher {
     generation.on_drain([this] {
       for (pid_t child : children_) ::kill(child, SIGTERM);
     });
+    // Each child has its own descriptors to reopen (logrotate's SIGUSR1).
+    generation.on_reopen_logs([this] {
+      for (pid_t child : children_) ::kill(child, SIGUSR1);
+    });
     run_accept_loop(generation, *this);
     generation_ = nullptr;
   }

@@ -67,6 +67,9 @@ class PreforkPool final : public Strategy {
     generation.on_drain([this] {
       for (pid_t pid : pids()) ::kill(pid, SIGTERM);  // finish the current connection, exit
     });
+    generation.on_reopen_logs([this] {
+      for (pid_t pid : pids()) ::kill(pid, SIGUSR1);  // each reopens its own descriptors
+    });
     for (;;) {
       if (generation.phase() == Phase::kStopping) {
         kill_and_reap(pids(), SIGKILL);

@@ -92,7 +92,7 @@ TEST(ConfigDefaults, LoadConfigWithoutAFileUsesTheEmbeddedDefault) {
 
 void expect_all_defaults(const Config& config) {
   EXPECT_EQ(config.strategy_name, "epoll");
-  EXPECT_EQ(config.log_level, "info");
+  EXPECT_EQ(config.log.level, "info");
   EXPECT_EQ(config.settings.max_connections, 1024);
   EXPECT_EQ(config.settings.shutdown_timeout, 10s);
   EXPECT_EQ(config.settings.limits.idle_timeout, 60s);
@@ -156,7 +156,7 @@ listeners:
 )");
   EXPECT_EQ(config.source, "test.yaml");
   EXPECT_EQ(config.strategy_name, "poll");
-  EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(config.log.level, "debug");
   EXPECT_EQ(config.settings.max_connections, 50);
   EXPECT_EQ(config.settings.shutdown_timeout, 500ms);
   EXPECT_EQ(config.settings.limits.idle_timeout, 2min);
@@ -623,7 +623,7 @@ TEST(ConfigErrors, ErrorsInALaterListenerNameItsIndex) {
 TEST(ConfigErrors, ListenerUnknownKeyAndBacklog) {
   const std::string head = "listeners:\n  - listen: 127.0.0.1:7000\n";
   EXPECT_TRUE(fails_with(head + "    backlg: 5\n", "test.yaml:3:5: listeners[0].backlg: ",
-                         "unknown key; known keys here: backlog, listen, protocol"));
+                         "unknown key; known keys here: access_log, backlog, listen, protocol"));
   EXPECT_TRUE(fails_with(head + "    backlog: 0\n", "test.yaml:3:14: listeners[0].backlog: ",
                          "must be between 1 and 65535, got 0"));
   EXPECT_TRUE(fails_with(head + "    backlog: 65536\n",
@@ -779,7 +779,7 @@ TEST(ConfigErrors, LogLevel) {
   EXPECT_TRUE(fails_with("log_level: verbose\n", "test.yaml:1:12: log_level: ",
                          "must be debug, info, warn or error, got 'verbose'"));
   for (std::string level : {"debug", "info", "warn", "error"}) {
-    EXPECT_EQ(load("log_level: " + level + "\n").log_level, level);
+    EXPECT_EQ(load("log_level: " + level + "\n").log.level, level);
   }
 }
 

@@ -43,11 +43,30 @@ class RecordingWaker final : public Waker {
 /// A meter that records what a handler reported. One thread, like the handler.
 class RecordingMeter final : public RequestMeter {
  public:
-  void request_done() override { ++done; }
-  void request_error(RequestError kind) override { errors.push_back(kind); }
+  bool logs_requests() const override { return logs; }
 
   int done = 0;                      ///< requests answered successfully
   std::vector<RequestError> errors;  ///< one entry per request answered with an error
+  bool logs = false;                 ///< what logs_requests() says: set to get summaries
+  /// One entry per request, copied: what the handler said for the access log.
+  struct Summary {
+    std::string request;
+    std::string status;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+  };
+  std::vector<Summary> summaries;
+
+ private:
+  void count(std::optional<RequestError> error, const RequestSummary& summary) override {
+    if (error) {
+      errors.push_back(*error);
+    } else {
+      ++done;
+    }
+    summaries.push_back({std::string(summary.request), std::string(summary.status),
+                         summary.bytes_in, summary.bytes_out});
+  }
 };
 
 /// A context with its own RecordingWaker and RecordingMeter, for one handler (keep it alive as
