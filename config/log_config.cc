@@ -36,7 +36,8 @@ LogSettings read_log(Section& top) {
   if (map && !map.IsNull() && !map.IsMap()) {
     top.fail("log", "must be a map: {level: info, format: text, file: PATH}");
   }
-  Section s = top.child("log");
+  // "log:" with nothing under it is the defaults, as an absent key.
+  Section s(top.file(), map && map.IsMap() ? map : YAML::Node(YAML::NodeType::Map), "log");
   Section& level_at = shorthand ? top : s;
   std::string_view level_key = shorthand ? "log_level" : "level";
   log.level = level_at.string(level_key, "info");

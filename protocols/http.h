@@ -115,7 +115,7 @@ class HttpHandler final : public ProtocolHandler {
   bool chunked_ = false;
   std::uint64_t body_remaining_ = 0;  // Content-Length bytes still to read
   http::ChunkedDecoder chunked_decoder_;
-  std::string body_;  // POST /echo only
+  std::string body_;                 // POST /echo only
   std::uint64_t request_bytes_ = 0;  // consumed of the request being served (access log)
   std::string access_request_;       // "METHOD target", only while meter_.logs_requests()
 };

@@ -31,10 +31,10 @@ class Connection final : private Waker {
  public:
   /// Who the connection is, for its handler's ConnectionContext.
   struct Origin {
-    std::uint64_t id = 0;             ///< next_connection_id()
-    std::string_view peer;            ///< "HOST:PORT"; only read during the constructor
-    std::string_view local;           ///< "HOST:PORT"; only read during the constructor
-    ListenerSlot* metrics = nullptr;  ///< where it is counted (nullptr: nowhere)
+    std::uint64_t id = 0;                   ///< next_connection_id()
+    std::string_view peer;                  ///< "HOST:PORT"; only read during the constructor
+    std::string_view local;                 ///< "HOST:PORT"; only read during the constructor
+    ListenerSlot* metrics = nullptr;        ///< where it is counted (nullptr: nowhere)
     const AccessLog* access_log = nullptr;  ///< where its requests are logged (nullptr: nowhere)
   };
 

@@ -57,8 +57,8 @@ class LineSink final : public spdlog::sinks::base_sink<spdlog::details::null_mut
 }  // namespace
 
 void setup_logging(const LogSettings& settings) {
-  auto sink = std::make_shared<LineSink>(
-      settings.format, settings.file ? settings.file : LogFile::standard_error());
+  auto sink = std::make_shared<LineSink>(settings.format,
+                                         settings.file ? settings.file : LogFile::standard_error());
   auto logger = std::make_shared<spdlog::logger>("srv", std::move(sink));
   logger->set_level(spdlog::level::from_str(settings.level));
   spdlog::set_default_logger(std::move(logger));

@@ -58,9 +58,9 @@ void LogFile::write_line(std::string_view line) {
 void LogFile::reopen() {
   int fresh = open_append(path_);
   if (fresh < 0) {
-    std::string why = fmt::format("srv: cannot reopen {} after SIGUSR1: {}; still writing to the "
-                                  "file it was\n",
-                                  path_, std::strerror(errno));
+    std::string why =
+        fmt::format("srv: cannot reopen {} after SIGUSR1: {}; still writing to the file it was\n",
+                    path_, std::strerror(errno));
     [[maybe_unused]] auto n = ::write(fd_, why.data(), why.size());
     return;
   }

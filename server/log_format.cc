@@ -36,7 +36,8 @@ void append_time(LogLine& out, system_clock::time_point at) {
 void append_hex_escape(LogLine& out, const char* prefix, unsigned value, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
   append_raw(out, prefix);
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHex[(value >> shift) & 0xf]);
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+    out.push_back(kHex[(value >> shift) & 0xf]);
 }
 
 // The length of the well-formed UTF-8 sequence at the front of `text` (RFC 3629: no overlong

@@ -237,7 +237,8 @@ void Master::spawn(Run& run) {
 }
 
 void Master::serve_in_child(Run& run) {
-  set_log_generation(run.number);  // in every line of this process and those it forks
+  // In every line of this process and of those it forks.
+  set_log_generation(run.number);
   install_signal_pipe();  // its own: the master's signals are the master's
   ignore_terminal_interrupt();
   unblock_signals_in_child();

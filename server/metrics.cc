@@ -220,7 +220,8 @@ void ConnectionMeter::count(std::optional<RequestError> error, const RequestSumm
   began_ = now;  // a pipelined request behind this one began when this one was answered
   if (slot_) {
     auto ns = took.count();
-    std::size_t bucket = std::lower_bound(kBoundsNs.begin(), kBoundsNs.end(), ns) - kBoundsNs.begin();
+    std::size_t bucket =
+        std::lower_bound(kBoundsNs.begin(), kBoundsNs.end(), ns) - kBoundsNs.begin();
     add(slot_->figures.durations[bucket], 1);
     add(slot_->figures.duration_sum_ns, static_cast<std::uint64_t>(ns));
     if (error) add(slot_->figures.errors[index(*error)], 1);

@@ -33,8 +33,8 @@ constexpr std::string_view request_error_name(RequestError kind) {
 /// listener, duration). Views are read during the call only. Everything is optional: an empty
 /// field is logged as "-" (a plugin that says nothing still gets a line per request).
 struct RequestSummary {
-  std::string_view request;  ///< what was asked: "GET /index.html", a RESP command name
-  std::string_view status;   ///< how it was answered: "200", "ok", "error"
+  std::string_view request;     ///< what was asked: "GET /index.html", a RESP command name
+  std::string_view status;      ///< how it was answered: "200", "ok", "error"
   std::uint64_t bytes_in = 0;   ///< bytes of the request (head and body, or the command)
   std::uint64_t bytes_out = 0;  ///< bytes of its reply
 };

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -781,6 +782,91 @@ TEST(ConfigErrors, LogLevel) {
   for (std::string level : {"debug", "info", "warn", "error"}) {
     EXPECT_EQ(load("log_level: " + level + "\n").log.level, level);
   }
+}
+
+// log: and access_log:, as (text, where the error is, what it says); an empty location means
+// the file loads. Files go to a folder of the test's own.
+TEST(ConfigErrors, LogAndAccessLog) {
+  char dir_template[] = "/tmp/srv-config-log.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string listen = "listeners:\n  - {listen: 127.0.0.1:7000, access_log: ";
+  struct Case {
+    std::string text;
+    std::string location;
+    std::string fragment;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"log: {}\n", "", ""},
+           {"log:\n", "", ""},
+           {"log: {level: debug, format: json}\n", "", ""},
+           {"log: {file: \"\"}\n", "", ""},
+           {"log: {file: " + dir + "/srv.log}\n", "", ""},
+           {listen + "\"\"}\n", "", ""},
+           {listen + dir + "/access.log}\n", "", ""},
+           {"log: {format: xml}\n",
+            "test.yaml:1:15: log.format: ", "must be text or json, got 'xml'"},
+           {"log: {format: JSON}\n", "test.yaml:1:15: log.format: ", "got 'JSON'"},
+           {"log: {level: verbose}\n",
+            "test.yaml:1:14: log.level: ", "must be debug, info, warn or error, got 'verbose'"},
+           {"log: {levl: info}\n",
+            "test.yaml:1:7: log.levl: ", "unknown key; known keys here: file, format, level"},
+           {"log: info\n", "test.yaml:1:6: log: ", "must be a map"},
+           {"log: [info]\n", "test.yaml:1:6: log: ", "must be a map"},
+           {"log: {file: [a]}\n", "test.yaml:1:13: log.file: ", "must be a single value"},
+           {"log_level: debug\nlog: {format: json}\n",
+            "test.yaml:2:6: log: ", "log_level is given already; say the level once, as log.level"},
+           {"log: {format: json}\nlog_level: debug\n",
+            "test.yaml:2:12: log_level: ", "log is given already"},
+           {"log: {file: " + dir + "/no/such/dir.log}\n", "test.yaml:1:13: log.file: ",
+            "cannot open " + dir + "/no/such/dir.log: No such file or directory"},
+           {"log: {file: " + dir + "}\n", "test.yaml:1:13: log.file: ", "Is a directory"},
+           {listen + dir + "/no/such/access.log}\n", "test.yaml:2:42: listeners[0].access_log: ",
+            "cannot open " + dir + "/no/such/access.log: No such file or directory"},
+           {listen + "[a]}\n",
+            "test.yaml:2:42: listeners[0].access_log: ", "must be a single value"},
+       }) {
+    if (c.location.empty()) {
+      EXPECT_TRUE(loads(c.text)) << c.text;
+    } else {
+      EXPECT_TRUE(fails_with(c.text, c.location, c.fragment)) << c.text;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigValues, LogAndAccessLog) {
+  char dir_template[] = "/tmp/srv-config-log.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  Config plain = load("listeners:\n  - {listen: 127.0.0.1:7000}\n");
+  EXPECT_EQ(plain.log.level, "info");
+  EXPECT_EQ(plain.log.format, LogFormat::kText);
+  EXPECT_EQ(plain.log.file, nullptr);  // stderr
+  EXPECT_EQ(plain.listeners[0].access_log, nullptr);
+
+  Config json = load("log: {level: warn, format: json, file: " + dir +
+                     "/srv.log}\nlisteners:\n  - {listen: 127.0.0.1:7000, protocol: http, "
+                     "access_log: " +
+                     dir + "/access.log}\n");
+  EXPECT_EQ(json.log.level, "warn");
+  EXPECT_EQ(json.log.format, LogFormat::kJson);
+  ASSERT_NE(json.log.file, nullptr);
+  EXPECT_EQ(json.log.file->path(), dir + "/srv.log");
+  ASSERT_NE(json.listeners[0].access_log, nullptr);
+  EXPECT_EQ(json.listeners[0].access_log->path(), dir + "/access.log");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/access.log"));  // opened (created) at load
+
+  // Relative names are taken from the config file's folder, as TLS files are.
+  const std::string file = dir + "/srv.yaml";
+  std::ofstream(file) << "log: {file: logs.txt}\nlisteners:\n  - {listen: 127.0.0.1:7000, "
+                         "access_log: access.txt}\n";
+  Overrides from_file;
+  from_file.config_file = file;
+  Config relative = load_config(from_file);
+  EXPECT_EQ(relative.log.file->path(), dir + "/logs.txt");
+  EXPECT_EQ(relative.listeners[0].access_log->path(), dir + "/access.txt");
+  std::filesystem::remove_all(dir);
 }
 
 // The units every size and duration accepts, read through Section directly.

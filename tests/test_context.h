@@ -54,6 +54,7 @@ class RecordingMeter final : public RequestMeter {
     std::string status;
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
+    bool operator==(const Summary&) const = default;
   };
   std::vector<Summary> summaries;
 
