@@ -78,6 +78,9 @@ stop() {
   SRV_LOG=$WORK/stderr stop_srv
 }
 
+# jq_true ARGS...: jq -e, quietly: the filter's result is true.
+jq_true() { jq -e "$@" >/dev/null; }
+
 # Clients whose failure shows in the checks that follow (a missing access line), not here.
 http() { timeout "$kClientTimeout" curl -sk -o /dev/null "$@" || true; }
 resp() { timeout "$kClientTimeout" redis-cli "$@" >/dev/null || true; }
@@ -141,10 +144,9 @@ for s in fork prefork thread epoll; do
     test "$(jq -c 'select(.request == "SET" or (.msg // "" | startswith("shutting")))' \
       "$WORK/srv.log.1" "$WORK/resp.log.1" | wc -l)" -eq 1
   check "$s: every server log line is a JSON object with time, level, pid, generation, msg" \
-    jq -e -s 'all(.[]; (.time | test("Z$")) and (.level | type == "string") and
+    jq_true -s 'all(.[]; (.time | test("Z$")) and (.level | type == "string") and
       (.pid | type == "number") and (.generation | type == "number") and (.msg | type == "string"))
-      and any(.[]; .generation == 1) and any(.[]; .generation == 0)' "$WORK/srv.log.1" "$LOG" \
-    >/dev/null
+      and any(.[]; .generation == 1) and any(.[]; .generation == 0)' "$WORK/srv.log.1" "$LOG"
   check "$s: no error in the server log" \
     test -z "$(jq -c 'select(.level == "error" or .level == "critical")' "$WORK/srv.log.1" "$LOG")"
 done
