@@ -324,10 +324,11 @@ void Connection::cut_at_output_limit() {
   meter_.output_limited();
   std::uint64_t total = count(Counter::kOutputLimited);
   if (log_allowed(Counter::kOutputLimited)) {
-    spdlog::info("connection {} closed: {} bytes of output unsent, over limits.max_output_bytes "
-                 "{} ({} {} so far)",
-                 id_, output_.size(), limits_.max_output_bytes,
-                 counter_name(Counter::kOutputLimited), total);
+    spdlog::info(
+        "connection {} closed: {} bytes of output unsent, over limits.max_output_bytes "
+        "{} ({} {} so far)",
+        id_, output_.size(), limits_.max_output_bytes, counter_name(Counter::kOutputLimited),
+        total);
   }
   state_ = State::kDone;
 }

@@ -15,6 +15,11 @@ namespace srv {
 ///   bound, removed ones closed once nothing uses them); once it has run for a moment the old one
 ///   is told to drain (SIGTERM: it stops accepting, its open connections finish within its
 ///   shutdown_timeout).
+/// - SIGUSR2 starts the binary anew (server/upgrade.h) with the listening sockets inherited;
+///   once the new master's generation has settled it tells this one to drain, and this one
+///   exits when its generations have. A new binary that fails to start leaves this one serving.
+///   What lives in this master's shared memory (the resp keyspace, the counters) is not carried
+///   over.
 /// - A generation that dies is started again, sooner or later: a crash loop backs off.
 /// - SIGTERM/SIGINT drain every generation and exit 0 once they have; a second one closes their
 ///   connections at once.

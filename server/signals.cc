@@ -52,7 +52,7 @@ void install_signal_pipe() {
     throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   set_handler(SIGPIPE, SIG_IGN);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) set_handler(signo, on_signal);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGUSR2, SIGCHLD}) set_handler(signo, on_signal);
 }
 
 int signal_pipe_fd() {
@@ -78,6 +78,9 @@ SignalSet take_signals() {
         case SIGCHLD:
           set.child = true;
           break;
+        case SIGUSR2:
+          set.upgrade = true;
+          break;
         default:
           break;
       }
@@ -95,7 +98,7 @@ void notice_drain_by_sigterm() {
 }
 
 void detach_signals_in_child() {
-  for (int signo : {SIGTERM, SIGINT, SIGHUP}) set_handler(signo, SIG_IGN);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) set_handler(signo, SIG_IGN);
   set_handler(SIGCHLD, SIG_DFL);
   close_pipe();
 }

@@ -7,10 +7,11 @@ struct SignalSet {
   bool terminate = false;  ///< SIGTERM or SIGINT
   bool reload = false;     ///< SIGHUP
   bool child = false;      ///< SIGCHLD (may stand for several children: always reap in a loop)
+  bool upgrade = false;    ///< SIGUSR2: start the binary anew (server/upgrade.h)
 };
 
-/// Routes SIGTERM, SIGINT, SIGHUP and SIGCHLD into a non-blocking self-pipe so that loops can
-/// poll for them, and ignores SIGPIPE process-wide. Handlers use SA_RESTART. Call once in the
+/// Routes SIGTERM, SIGINT, SIGHUP, SIGUSR2 and SIGCHLD into a non-blocking self-pipe so that loops
+/// can poll for them, and ignores SIGPIPE process-wide. Handlers use SA_RESTART. Call once in the
 /// main process before any thread starts; call again in a forked child that wants its own pipe.
 void install_signal_pipe();
 
@@ -20,8 +21,8 @@ int signal_pipe_fd();
 /// Drains the self-pipe. Call when signal_pipe_fd() polls readable.
 SignalSet take_signals();
 
-/// In a forked connection child: closes the parent's pipe, ignores SIGTERM/SIGINT/SIGHUP (the
-/// parent decides when a child dies) and restores SIGCHLD's default.
+/// In a forked connection child: closes the parent's pipe, ignores SIGTERM/SIGINT/SIGHUP/SIGUSR2
+/// (the parent decides when a child dies) and restores SIGCHLD's default.
 void detach_signals_in_child();
 
 /// In a generation's processes: SIGINT is ignored. A terminal's Ctrl-C reaches the whole process
