@@ -8,9 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <list>
 #include <map>
 #include <memory>
@@ -31,6 +29,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/metrics_render.h"
+#include "server/pid_file.h"
 #include "server/signals.h"
 #include "server/socket_transport.h"
 #include "server/upgrade.h"
@@ -68,50 +67,6 @@ struct Run {
   Clock::time_point settle_at = Clock::time_point::max();
   Clock::time_point respawn_at = Clock::time_point::max();
   Clock::time_point kill_at = Clock::time_point::max();
-};
-
-/// The master's pid in a file for `srv -s`, written through a rename (so a reader never sees
-/// half of it) and removed at exit if it still names this process: after a binary upgrade it
-/// names the new master. A failure to write it is logged, not fatal.
-class PidFile {
- public:
-  explicit PidFile(std::string path) : path_(std::move(path)) {}
-  ~PidFile() {
-    if (written_ && ::getpid() == owner_ && holds_own_pid()) ::unlink(path_.c_str());
-  }
-  PidFile(const PidFile&) = delete;
-  PidFile& operator=(const PidFile&) = delete;
-
-  /// Writes this process's pid. The master's thread.
-  void write() {
-    if (path_.empty()) return;
-    std::string temp = path_ + ".tmp";
-    {
-      std::ofstream out(temp, std::ios::trunc);
-      out << ::getpid() << "\n";
-      if (!out.flush()) {
-        spdlog::error("cannot write pid_file {}: {}", temp, std::strerror(errno));
-        return;
-      }
-    }
-    if (::rename(temp.c_str(), path_.c_str()) != 0) {
-      spdlog::error("cannot write pid_file {}: {}", path_, std::strerror(errno));
-      return;
-    }
-    written_ = true;
-    owner_ = ::getpid();
-  }
-
- private:
-  bool holds_own_pid() const {
-    std::ifstream in(path_);
-    long pid = 0;
-    return (in >> pid) && pid == owner_;
-  }
-
-  std::string path_;
-  bool written_ = false;
-  pid_t owner_ = 0;  // a generation's process (a fork of the master) removes nothing
 };
 
 class Master {
@@ -539,41 +494,6 @@ int run_master(const Overrides& overrides, Config config) {
   PidFile pid_file(config.pid_file);
   Master master(overrides, pid_file);
   return master.run(std::move(config));
-}
-
-int signal_master(const Config& config, std::string_view name) {
-  int signo = name == "reload"    ? SIGHUP
-              : name == "stop"    ? SIGTERM
-              : name == "upgrade" ? SIGUSR2
-                                  : 0;
-  if (signo == 0) {
-    std::fprintf(stderr, "srv: -s %.*s: unknown signal name (reload, stop, upgrade)\n",
-                 static_cast<int>(name.size()), name.data());
-    return 2;
-  }
-  if (config.pid_file.empty()) {
-    std::fprintf(stderr, "srv: -s needs pid_file in %s (the running master writes it)\n",
-                 config.source.c_str());
-    return 1;
-  }
-  std::ifstream in(config.pid_file);
-  long pid = 0;
-  if (!(in >> pid) || pid <= 1) {
-    std::fprintf(stderr, "srv: cannot read a pid from %s: is srv running?\n",
-                 config.pid_file.c_str());
-    return 1;
-  }
-  if (::kill(static_cast<pid_t>(pid), signo) != 0) {
-    std::fprintf(stderr, "srv: cannot signal pid %ld (from %s): %s\n", pid, config.pid_file.c_str(),
-                 std::strerror(errno));
-    return 1;
-  }
-  std::printf("srv: sent %s to the master, pid %ld\n",
-              signo == SIGHUP    ? "SIGHUP (reload)"
-              : signo == SIGTERM ? "SIGTERM (stop)"
-                                 : "SIGUSR2 (upgrade)",
-              pid);
-  return 0;
 }
 
 }  // namespace srv
