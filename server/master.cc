@@ -279,9 +279,9 @@ void Master::upgrade() {
 void Master::take_over() {
   spdlog::info("upgrade: generation {} serves; the old master (pid {}) drains", runs_.back().number,
                inherited_.old_master);
+  pid_file_.write();  // first: the old master removes the file at exit if it still names it
   ::kill(inherited_.old_master, SIGTERM);
   inherited_.old_master = 0;
-  pid_file_.write();
 }
 
 void Master::spawn(Run& run) {
@@ -357,6 +357,7 @@ void Master::reload() {
 void Master::reap() {
   int status = 0;
   for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) {
+    forget_process(pid);  // a generation killed with connections open no longer counts them
     if (pid == upgrade_pid_) {
       upgrade_pid_ = -1;
       // After a take-over this master is draining and logs nothing: the new one goes on.
@@ -376,8 +377,15 @@ void Master::reap() {
 void Master::on_exit(Run& run, int status) {
   run.pid = -1;
   if (run.draining || stopping_) {
-    spdlog::info("generation {} has drained: {}", run.number, describe_exit(status));
     run.draining = true;  // done: removed by reap()
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      spdlog::info("generation {} has drained: {}", run.number, describe_exit(status));
+      return;
+    }
+    // Killed at its deadline, or a failure at exit (a sanitizer's leak report): the master's
+    // exit status says so too, so that a supervisor or a test sees it.
+    spdlog::error("generation {} {} as it drained", run.number, describe_exit(status));
+    exit_code_ = 1;
     return;
   }
   if (run.settle_at != Clock::time_point::max() && inherited_.old_master > 0) {
@@ -487,6 +495,9 @@ bool Master::running_any() const {
 
 int run_master(const Overrides& overrides, Config config) {
   install_signal_pipe();
+  // Orphans (a fork child or prefork worker whose generation was killed) come to the master,
+  // which reaps them and takes back what they counted (forget_process) instead of init.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   reserve_spare_fd();
   init_counters();   // before anything forks, so every process adds to the same totals
   init_doorbells();  // likewise: a ring that finds a doorbell full is seen by its owner

@@ -26,7 +26,9 @@ namespace srv {
 ///
 /// Call from the main thread before any other thread exists, with the config already loaded
 /// from `overrides` (a reload loads it again the same way). Returns the exit code: 0 after a
-/// clean shutdown, 1 when a listener cannot be opened. In a generation's process it returns
+/// clean shutdown; 1 when a listener cannot be opened, when a generation did not exit 0 as it
+/// drained (killed at its deadline, a sanitizer's report), or when this master was started by
+/// an upgrade whose generation failed to start. In a generation's process it returns
 /// too, once that generation has finished, with its exit code: main() returns it as usual.
 int run_master(const Overrides& overrides, Config config);
 

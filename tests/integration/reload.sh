@@ -178,6 +178,10 @@ for s in $strategies; do
   }
   resp set survivor "$s" >/dev/null
   for _ in 1 2 3; do curl -sf "http://127.0.0.1:$SRV_PORT/healthz" -o /dev/null || true; done
+  # A keep-alive connection open (and answered) as the generation dies.
+  exec 7<>"/dev/tcp/127.0.0.1/$SRV_PORT"
+  printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&7
+  read -r -t 5 _ <&7 || true
   accepted_before=$(metric srv_connections_accepted_total)
   requests_before=$(metric srv_requests_total)
   victim=$(generation_pid 1)
@@ -198,6 +202,12 @@ for s in $strategies; do
     test "${accepted_before:-0}" -ge 3 -a "${accepted_after:-0}" -gt "${accepted_before:-0}" \
     -a "${requests_after:-0}" -gt "${requests_before:-0}"
   check "$s: /metrics counts the restart" test "$(metric srv_worker_restarts_total)" = 1
+  exec 7>&-
+  # A connection of a killed process is not left counted as active (its reaper takes it back).
+  deadline=$((SECONDS + 15))
+  while [[ $(metric srv_connections_active) != 0 ]] && ((SECONDS <= deadline)); do sleep 0.1; done
+  check "$s: srv_connections_active is back to 0 ($(metric srv_connections_active))" \
+    test "$(metric srv_connections_active)" = 0
   check "$s: srv exits 0 on SIGTERM" stop_srv
   # Generations are forks of the master, with its command line.
   check "$s: nothing of it is left" test -z "$(pgrep -f -- "-c $CONFIG" || true)"
