@@ -892,7 +892,22 @@ def fmt_cpu(x):
         return "-"
     return f"{x['server_cpu_percent']}/{x['client_cpu_percent']}"
 
+def cpu_per_request(x):
+    """Microseconds of the server's CPU per request: how busy its pinned CPU was, over the
+    requests it answered. On 2 cores the client often saturates first, so this, not req/s, says
+    what a request costs the server."""
+    if x is None or not x["rps"] or x["server_cpu_percent"] is None:
+        return None
+    return x["server_cpu_percent"] * 1e4 / x["rps"]
+
+def fmt_us(v):
+    return "-" if v is None else f"{v:.1f}"
+
+# Issue 11's goals for srv's CPU per request against the other server's (A/B at most this).
+cpu_targets = {"3a": 0.75, "4b": 0.9, "4c": 0.9}
+
 rows, results, notes, bad = [], [], [], False
+cpu_rows = []
 for cid, what, load, a_key, b_key, target in comparisons:
     a, b = m.get(a_key), m.get(b_key)
     failed = [k for k, x in ((a_key, a), (b_key, b)) if x is None or x["rps"] is None]
@@ -921,12 +936,25 @@ for cid, what, load, a_key, b_key, target in comparisons:
                              "the pace: the ratio says more about it than about the servers")
     if failed or errored:
         bad = True
+    if not what.startswith("srv-loadtest vs"):
+        ua, ub = cpu_per_request(a), cpu_per_request(b)
+        cpu_ratio = ua / ub if ua is not None and ub else None
+        cpu_target = cpu_targets.get(cid)
+        cpu_result = "-" if cpu_ratio is None or cpu_target is None else (
+            "met" if cpu_ratio <= cpu_target else "not met")
+        cpu_rows.append([cid, what, load, fmt_us(ua), fmt_us(ub),
+                         "-" if cpu_ratio is None else f"{cpu_ratio:.2f}x",
+                         "-" if cpu_target is None else f"<= {cpu_target:g}x", cpu_result])
+        results_cpu = {"a_us_per_request": ua, "b_us_per_request": ub, "cpu_ratio": cpu_ratio,
+                       "cpu_target": cpu_target}
+    else:
+        results_cpu = {}
     rows.append([cid, what, load, fmt_rps(a and a["rps"]), fmt_rps(b and b["rps"]),
                  "-" if ratio is None else f"{ratio:.2f}x",
                  "-" if target is None else f">= {target:g}x", result, fmt_cpu(a), fmt_cpu(b)])
     results.append({"id": cid, "comparison": what, "load": load, "a": a_key, "b": b_key,
                     "a_rps": a and a["rps"], "b_rps": b and b["rps"], "ratio": ratio,
-                    "target": target, "result": result})
+                    "target": target, "result": result, **results_cpu})
 notes += [f"{key}: {x['note']}" for key, x in m.items() if x["note"]]
 
 header = ["#", "comparison (A vs B)", "load", "A req/s", "B req/s", "A/B", "target", "result",
@@ -959,6 +987,15 @@ if env["PEERS_BUSY"]:
 text += ["", line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
 text += ["", "CPU% s/c: how busy the server CPU / the load generator CPU was during each run "
          "(100 on the client side: the load generator, not the server, set the pace)."]
+cpu_header = ["#", "comparison (A vs B)", "load", "A us CPU/req", "B us CPU/req", "A/B",
+              "target", "result"]
+cpu_widths = [max(len(str(r[i])) for r in [cpu_header] + cpu_rows) for i in range(len(cpu_header))]
+def cpu_line(r):
+    return "  ".join(str(c).rjust(w) if i in {3, 4, 5} else str(c).ljust(w)
+                     for i, (c, w) in enumerate(zip(r, cpu_widths))).rstrip()
+text += ["", "Server CPU per request (the server CPU's busy time over the requests answered):",
+         cpu_line(cpu_header), cpu_line(["-" * w for w in cpu_widths])]
+text += [cpu_line(r) for r in cpu_rows]
 if notes:
     text += ["", "notes:"] + [f"  {n}" for n in notes]
 print("\n".join(text))
@@ -972,6 +1009,13 @@ md = ["# srv and srv-loadtest against nginx, redis-server, wrk and redis-benchma
       "| " + " | ".join(header) + " |", "|" + "|".join("---:" if i in right else "---"
                                                        for i in range(len(header))) + "|"]
 md += ["| " + " | ".join(r) + " |" for r in rows]
+md += ["", "## Server CPU per request", "",
+       "Microseconds of the pinned server CPU's busy time per request answered: on 2 cores the "
+       "load generator often sets the pace, so this says what a request costs each server. "
+       "Targets (issue 11) are for srv's cost at most a fraction of the other server's.", "",
+       "| " + " | ".join(cpu_header) + " |",
+       "|" + "|".join("---:" if i in {3, 4, 5} else "---" for i in range(len(cpu_header))) + "|"]
+md += ["| " + " | ".join(r) + " |" for r in cpu_rows]
 if notes:
     md += ["", "Notes:", ""] + [f"- {n}" for n in notes]
 md += ["", "## Measurements", "", "| key | req/s | errors | CPU% s/c | command | note |",

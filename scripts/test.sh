@@ -69,7 +69,7 @@ lane() {
   return "$status"
 }
 lanes=$(mktemp -d)
-lane "$lanes/a" http.sh blocking.sh reload.sh run.sh metrics.sh logs.sh &
+lane "$lanes/a" http.sh blocking.sh reload.sh upgrade.sh run.sh metrics.sh logs.sh &
 lane_a=$!
 lane_b_status=0
 lane "$lanes/b" tls.sh loadtest.sh resp.sh jobqueue.sh || lane_b_status=1

@@ -68,6 +68,21 @@ class Buffer {
   /// Capacity held, for memory accounting and tests.
   std::size_t capacity() const { return data_.size(); }
 
+  /// Gives up the storage of an empty buffer, which then holds none (server/buffer_pool.h).
+  std::vector<char> release_storage() {
+    assert(empty());
+    begin_ = end_ = 0;
+    std::vector<char> storage;
+    storage.swap(data_);
+    return storage;
+  }
+  /// Takes `storage` (its size() is the room) as its own; the buffer must hold none.
+  void adopt_storage(std::vector<char>&& storage) {
+    assert(data_.empty());
+    data_.swap(storage);
+    begin_ = end_ = 0;
+  }
+
  private:
   void slide_to_front() {
     if (begin_ == 0) return;

@@ -5,11 +5,18 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "server/buffer_pool.h"
 #include "server/counters.h"
 #include "server/doorbell.h"
 #include "server/drain_notice.h"
 
 namespace srv {
+namespace {
+
+/// Output storage taken before a handler writes: most replies fit without growing it.
+constexpr std::size_t kOutputBlock = 4096;
+
+}  // namespace
 
 Connection::Connection(std::unique_ptr<Transport> transport, ProtocolFactory& factory,
                        const Origin& origin, Doorbell* doorbell, const ConnectionLimits& limits)
@@ -32,6 +39,18 @@ Connection::Connection(std::unique_ptr<Transport> transport,
 
 Connection::~Connection() {
   if (enrolled_) doorbell_->withdraw(id_);  // the transport closes the fd
+  input_.clear();
+  output_.clear();
+  release_idle_buffers();
+}
+
+void Connection::release_idle_buffers() {
+  if (input_.empty() && input_.capacity() > 0) give_back(input_.release_storage());
+  if (output_.empty() && output_.capacity() > 0) give_back(output_.release_storage());
+}
+
+void Connection::prime_output() {
+  if (output_.capacity() == 0) output_.adopt_storage(take_spare(kOutputBlock));
 }
 
 WakeAddress Connection::address() {
@@ -144,6 +163,7 @@ void Connection::on_timeout() {
   }
   if (state_ != State::kDone) pump();  // unparked: what arrived meanwhile is offered now
   if (!finished() && deadline() <= now) state_ = State::kDone;  // the handler did not move on
+  release_idle_buffers();
 }
 
 void Connection::report_slow(bool request, Clock::time_point now) const {
@@ -166,8 +186,10 @@ void Connection::report_slow(bool request, Clock::time_point now) const {
 
 void Connection::on_wake() {
   if (state_ != State::kOpen) return;
+  prime_output();
   apply(handler_->on_wake(output_));
   if (state_ != State::kDone) pump();
+  release_idle_buffers();
 }
 
 void Connection::on_ready(bool readable, bool writable) {
@@ -181,9 +203,11 @@ void Connection::on_ready(bool readable, bool writable) {
   // After a read this is the optimistic write (most replies fit in the socket buffer, saving a
   // poll round trip); otherwise the write the readiness was for.
   if (state_ != State::kDone) pump();
+  release_idle_buffers();
 }
 
 void Connection::read_input() {
+  if (input_.capacity() == 0) input_.adopt_storage(take_spare(limits_.read_chunk));
   auto room = input_.prepare_up_to(limits_.read_chunk);
   IoResult result = transport_->read(room);
   switch (result.status) {
@@ -230,6 +254,7 @@ void Connection::pump() {
 }
 
 void Connection::run_handler() {
+  prime_output();
   while (state_ == State::kOpen && !parked_ && !input_.empty() &&
          output_.size() < limits_.output_high_water) {
     Step step = handler_->on_data(input_.readable(), output_);
@@ -324,10 +349,11 @@ void Connection::cut_at_output_limit() {
   meter_.output_limited();
   std::uint64_t total = count(Counter::kOutputLimited);
   if (log_allowed(Counter::kOutputLimited)) {
-    spdlog::info("connection {} closed: {} bytes of output unsent, over limits.max_output_bytes "
-                 "{} ({} {} so far)",
-                 id_, output_.size(), limits_.max_output_bytes,
-                 counter_name(Counter::kOutputLimited), total);
+    spdlog::info(
+        "connection {} closed: {} bytes of output unsent, over limits.max_output_bytes "
+        "{} ({} {} so far)",
+        id_, output_.size(), limits_.max_output_bytes, counter_name(Counter::kOutputLimited),
+        total);
   }
   state_ = State::kDone;
 }

@@ -75,6 +75,8 @@ class Connection final : private Waker {
   /// The handler parked and has not been unparked yet, and the connection is open.
   bool parked() const { return parked_ && state_ == State::kOpen; }
   std::uint64_t id() const { return id_; }
+  /// Bytes of buffer storage the connection holds: 0 while it is idle (tests, accounting).
+  std::size_t buffer_capacity() const { return input_.capacity() + output_.capacity(); }
 
   /// The doorbell says this connection was rung (perhaps spuriously, perhaps several times):
   /// an open connection's handler gets on_wake(), then buffered input is offered if it unparked
@@ -120,6 +122,10 @@ class Connection final : private Waker {
   /// Output exceeds limits.max_output_bytes: count, log (rate-limited) and end the connection.
   void cut_at_output_limit();
   void discard_input();
+  /// Empty buffers give their storage back to the thread's spares (server/buffer_pool.h), so
+  /// an idle connection holds none; prime_output() takes some before a handler writes.
+  void release_idle_buffers();
+  void prime_output();
   void touch() { last_activity_ = Clock::now(); }
   /// When the request under way has taken too long or come too slowly (max(): none).
   Clock::time_point request_deadline() const;

@@ -40,13 +40,16 @@ std::size_t index(Counter counter) {
 
 std::string_view counter_name(Counter counter) {
   static constexpr std::array<std::string_view, kCounters> kNames = {
-      "connections_refused", "tls_handshakes",       "tls_resumed",
-      "tls_failed_version",  "tls_failed_cipher",    "tls_failed_client_cert",
-      "tls_failed_alpn",     "tls_failed_plaintext", "tls_failed_malformed",
-      "tls_failed_timeout",  "tls_failed_closed",    "tls_failed_other",
-      "resp_cross_protocol", "slow_requests_closed", "slow_readers_closed",
-      "reloads",             "reloads_refused",      "reloads_failed",
-      "generation_restarts", "output_limited_closed"};
+      "connections_refused",  "tls_handshakes",
+      "tls_resumed",          "tls_failed_version",
+      "tls_failed_cipher",    "tls_failed_client_cert",
+      "tls_failed_alpn",      "tls_failed_plaintext",
+      "tls_failed_malformed", "tls_failed_timeout",
+      "tls_failed_closed",    "tls_failed_other",
+      "resp_cross_protocol",  "slow_requests_closed",
+      "slow_readers_closed",  "reloads",
+      "reloads_refused",      "reloads_failed",
+      "generation_restarts",  "output_limited_closed"};
   return kNames[index(counter)];
 }
 

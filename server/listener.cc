@@ -1,5 +1,6 @@
 #include "server/listener.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,7 +65,27 @@ ListenSocket::ListenSocket(const Endpoint& endpoint, int backlog) {
     ::close(fd);
   }
   if (fd_ < 0) throw std::system_error(err, std::generic_category(), "cannot listen on " + shown);
+  describe(endpoint);
+}
 
+ListenSocket::ListenSocket(int inherited_fd, const Endpoint& endpoint) {
+  int listening = 0;
+  int type = 0;
+  socklen_t len = sizeof listening;
+  socklen_t type_len = sizeof type;
+  if (::getsockopt(inherited_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+      ::getsockopt(inherited_fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || !listening ||
+      type != SOCK_STREAM) {
+    throw std::runtime_error(
+        fmt::format("inherited descriptor {} is not a listening TCP socket", inherited_fd));
+  }
+  ::fcntl(inherited_fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(inherited_fd, F_SETFL, ::fcntl(inherited_fd, F_GETFL) | O_NONBLOCK);
+  fd_ = inherited_fd;
+  describe(endpoint);
+}
+
+void ListenSocket::describe(const Endpoint& endpoint) {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &len);

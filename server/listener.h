@@ -22,6 +22,10 @@ class ListenSocket {
  public:
   /// Binds and listens (SO_REUSEADDR). Throws std::system_error with the address on failure.
   ListenSocket(const Endpoint& endpoint, int backlog);
+  /// Adopts a listening socket inherited across exec (a binary upgrade), which it now owns:
+  /// made non-blocking and close-on-exec again. Throws std::runtime_error, closing nothing, if
+  /// `fd` is not a listening stream socket.
+  ListenSocket(int inherited_fd, const Endpoint& endpoint);
   ~ListenSocket();
   ListenSocket(const ListenSocket&) = delete;
   ListenSocket& operator=(const ListenSocket&) = delete;
@@ -35,6 +39,9 @@ class ListenSocket {
   void close_here();
 
  private:
+  /// Fills address_ and local_ from the bound socket.
+  void describe(const Endpoint& endpoint);
+
   int fd_ = -1;
   std::string address_;
   std::string local_;

@@ -11,6 +11,7 @@
 #include "protocols/registry.h"
 #include "server/log.h"
 #include "server/master.h"
+#include "server/upgrade.h"
 #include "strategies/strategy.h"
 
 namespace {
@@ -25,6 +26,7 @@ void print_list(auto registry) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  srv::remember_command_line(argc, argv);  // for a binary upgrade (SIGUSR2)
   CLI::App app{"srv: one protocol handler, served by any concurrency strategy"};
   srv::Overrides overrides;
   bool check_only = false;
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", check_only, "validate the configuration and exit (0 or 2)");
   std::string signal_name;
   app.add_option("-s,--signal", signal_name,
-                 "signal the running master (pid_file of the config): reload or stop");
+                 "signal the running master (pid_file of the config): reload, stop or upgrade");
   app.add_flag("--list-strategies", list_strategies, "print the strategies and exit");
   app.add_flag("--list-protocols", list_protocols, "print the protocols and exit");
   app.add_flag("-V,--version", version, "print the version and exit");

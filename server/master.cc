@@ -8,9 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <list>
 #include <map>
 #include <memory>
@@ -31,8 +29,10 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/metrics_render.h"
+#include "server/pid_file.h"
 #include "server/signals.h"
 #include "server/socket_transport.h"
+#include "server/upgrade.h"
 #include "strategies/process_util.h"
 #include "strategies/strategy.h"
 
@@ -71,7 +71,8 @@ struct Run {
 
 class Master {
  public:
-  explicit Master(const Overrides& overrides) : overrides_(overrides) {}
+  Master(const Overrides& overrides, PidFile& pid_file)
+      : overrides_(overrides), pid_file_(pid_file), inherited_(take_inheritance()) {}
 
   /// Binds the first generation's listeners and serves until stopped. Returns the exit code.
   int run(Config config);
@@ -91,6 +92,12 @@ class Master {
   void spawn(Run& run);
   [[noreturn]] void serve_in_child(Run& run);
   void reload();
+  /// SIGUSR2: starts the binary anew with the listening sockets (server/upgrade.h).
+  void upgrade();
+  /// Started by an upgrade, this master's first generation has settled: the old master drains.
+  void take_over();
+  /// Inherited sockets the config does not name are closed.
+  void close_unclaimed_inherited();
   /// SIGUSR1 (logrotate): the master's log reopens at its next line; each generation's process
   /// is told to reopen its own.
   void reopen_logs();
@@ -103,6 +110,10 @@ class Master {
   bool running_any() const;
 
   Overrides overrides_;
+  PidFile& pid_file_;
+  Inheritance inherited_;   // sockets not yet claimed, and the old master until take_over()
+  pid_t upgrade_pid_ = -1;  // the new master an upgrade started, until it exits
+  int exit_code_ = 0;
   std::map<std::string, std::shared_ptr<ListenSocket>> sockets_;  // by configured endpoint
   std::list<Run> runs_;
   int next_number_ = 1;
@@ -140,6 +151,19 @@ std::shared_ptr<ListenSocket> Master::keep_socket(const std::string& key, const 
                                                   int backlog) {
   auto kept = sockets_.find(key);
   if (kept != sockets_.end()) return kept->second;
+  if (auto inherited = inherited_.sockets.find(key); inherited != inherited_.sockets.end()) {
+    int fd = inherited->second;
+    inherited_.sockets.erase(inherited);
+    try {
+      auto socket = std::make_shared<ListenSocket>(fd, endpoint);
+      sockets_.emplace(key, socket);
+      spdlog::info("listener {}: socket inherited from the old master (fd {})", socket->address(),
+                   fd);
+      return socket;
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: {}; binding anew", key, e.what());
+    }
+  }
   // Bound before it is filed: a bind that throws leaves no empty entry behind.
   auto socket = std::make_shared<ListenSocket>(endpoint, backlog);
   sockets_.emplace(key, socket);
@@ -192,6 +216,12 @@ int Master::run(Config first) {
     spdlog::error("{}", e.what());
     return 1;
   }
+  close_unclaimed_inherited();
+  if (inherited_.old_master > 0) {
+    run.settle_at = Clock::now() + kSettle;  // the old master drains once this one has settled
+  } else {
+    pid_file_.write();
+  }
   for (const auto& listener : run.listeners) {
     spdlog::info("listening on {} protocol={} transport={} strategy={}", listener->address(),
                  listener->protocol_name(), listener->transport().name(), config->strategy_name);
@@ -205,6 +235,7 @@ int Master::run(Config first) {
         if (set.child) reap();
         if (set.terminate) terminate();
         if (set.reload && !stopping_) reload();
+        if (set.upgrade) upgrade();
         if (set.reopen_logs) reopen_logs();
       }
       tick();
@@ -213,7 +244,49 @@ int Master::run(Config first) {
     return done.code;  // in a generation's process: its strategy has finished
   }
   spdlog::info("stopped");
-  return 0;
+  return exit_code_;
+}
+
+void Master::close_unclaimed_inherited() {
+  for (const auto& [key, fd] : inherited_.sockets) {
+    spdlog::info("inherited socket {} (fd {}) is not in the config: closed", key, fd);
+    ::close(fd);
+  }
+  inherited_.sockets.clear();
+}
+
+void Master::upgrade() {
+  if (stopping_) {
+    spdlog::warn("upgrade ignored: this master is shutting down");
+    return;
+  }
+  if (inherited_.old_master > 0) {
+    spdlog::warn("upgrade ignored: this master is still taking over from pid {}",
+                 inherited_.old_master);
+    return;
+  }
+  if (upgrade_pid_ > 0) {
+    spdlog::warn("upgrade ignored: the new master started by the last one (pid {}) is running",
+                 upgrade_pid_);
+    return;
+  }
+  std::map<std::string, int> sockets;
+  for (const auto& [key, socket] : sockets_) sockets.emplace(key, socket->fd());
+  upgrade_pid_ = start_new_binary(sockets);
+  if (upgrade_pid_ > 0) {
+    spdlog::info(
+        "upgrade: new master started, pid {}, with {} listening sockets; this master drains "
+        "once the new one's generation has settled",
+        upgrade_pid_, sockets.size());
+  }
+}
+
+void Master::take_over() {
+  spdlog::info("upgrade: generation {} serves; the old master (pid {}) drains", runs_.back().number,
+               inherited_.old_master);
+  pid_file_.write();  // first: the old master removes the file at exit if it still names it
+  ::kill(inherited_.old_master, SIGTERM);
+  inherited_.old_master = 0;
 }
 
 void Master::spawn(Run& run) {
@@ -298,6 +371,16 @@ void Master::reopen_logs() {
 void Master::reap() {
   int status = 0;
   for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) {
+    forget_process(pid);  // a generation killed with connections open no longer counts them
+    if (pid == upgrade_pid_) {
+      upgrade_pid_ = -1;
+      // After a take-over this master is draining and logs nothing: the new one goes on.
+      if (!stopping_) {
+        spdlog::error("upgrade failed: the new master (pid {}) {}; this master goes on serving",
+                      pid, describe_exit(status));
+      }
+      continue;
+    }
     auto it = std::find_if(runs_.begin(), runs_.end(), [&](const Run& r) { return r.pid == pid; });
     if (it != runs_.end()) on_exit(*it, status);
   }
@@ -308,8 +391,25 @@ void Master::reap() {
 void Master::on_exit(Run& run, int status) {
   run.pid = -1;
   if (run.draining || stopping_) {
-    spdlog::info("generation {} has drained: {}", run.number, describe_exit(status));
     run.draining = true;  // done: removed by reap()
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      spdlog::info("generation {} has drained: {}", run.number, describe_exit(status));
+      return;
+    }
+    // Killed at its deadline, or a failure at exit (a sanitizer's leak report): the master's
+    // exit status says so too, so that a supervisor or a test sees it.
+    spdlog::error("generation {} {} as it drained", run.number, describe_exit(status));
+    exit_code_ = 1;
+    return;
+  }
+  if (run.settle_at != Clock::time_point::max() && inherited_.old_master > 0) {
+    spdlog::error(
+        "upgrade failed: generation {} (strategy {}) {} as it started; the old master "
+        "(pid {}) goes on serving",
+        run.number, run.config->strategy_name, describe_exit(status), inherited_.old_master);
+    run.failed = true;
+    stopping_ = true;
+    exit_code_ = 1;
     return;
   }
   if (run.settle_at != Clock::time_point::max()) {
@@ -373,6 +473,7 @@ void Master::tick() {
         }
       }
       reap();  // an old one waiting to respawn is simply dropped
+      if (inherited_.old_master > 0) take_over();
     }
   }
 }
@@ -404,81 +505,20 @@ bool Master::running_any() const {
   return std::any_of(runs_.begin(), runs_.end(), [](const Run& r) { return r.pid > 0; });
 }
 
-/// The master's pid in a file for `srv -s`, written at start (through a rename, so a reader
-/// never sees half of it) and removed at exit. A failure to write it is logged, not fatal.
-class PidFile {
- public:
-  explicit PidFile(std::string path) : path_(std::move(path)) {
-    if (path_.empty()) return;
-    std::string temp = path_ + ".tmp";
-    {
-      std::ofstream out(temp, std::ios::trunc);
-      out << ::getpid() << "\n";
-      if (!out.flush()) {
-        spdlog::error("cannot write pid_file {}: {}", temp, std::strerror(errno));
-        path_.clear();
-        return;
-      }
-    }
-    if (::rename(temp.c_str(), path_.c_str()) != 0) {
-      spdlog::error("cannot write pid_file {}: {}", path_, std::strerror(errno));
-      path_.clear();
-    }
-  }
-  ~PidFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  PidFile(const PidFile&) = delete;
-  PidFile& operator=(const PidFile&) = delete;
-  void disown() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 int run_master(const Overrides& overrides, Config config) {
   install_signal_pipe();
+  // Orphans (a fork child or prefork worker whose generation was killed) come to the master,
+  // which reaps them and takes back what they counted (forget_process) instead of init.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   reserve_spare_fd();
   init_counters();   // before anything forks, so every process adds to the same totals
   init_doorbells();  // likewise: a ring that finds a doorbell full is seen by its owner
   init_metrics();    // likewise
-  const pid_t master_pid = ::getpid();
   PidFile pid_file(config.pid_file);
-  Master master(overrides);
-  int code = master.run(std::move(config));
-  if (::getpid() != master_pid) pid_file.disown();  // a generation's process: not ours to remove
-  return code;
-}
-
-int signal_master(const Config& config, std::string_view name) {
-  int signo = name == "reload" ? SIGHUP : name == "stop" ? SIGTERM : 0;
-  if (signo == 0) {
-    std::fprintf(stderr, "srv: -s %.*s: unknown signal name (reload, stop)\n",
-                 static_cast<int>(name.size()), name.data());
-    return 2;
-  }
-  if (config.pid_file.empty()) {
-    std::fprintf(stderr, "srv: -s needs pid_file in %s (the running master writes it)\n",
-                 config.source.c_str());
-    return 1;
-  }
-  std::ifstream in(config.pid_file);
-  long pid = 0;
-  if (!(in >> pid) || pid <= 1) {
-    std::fprintf(stderr, "srv: cannot read a pid from %s: is srv running?\n",
-                 config.pid_file.c_str());
-    return 1;
-  }
-  if (::kill(static_cast<pid_t>(pid), signo) != 0) {
-    std::fprintf(stderr, "srv: cannot signal pid %ld (from %s): %s\n", pid, config.pid_file.c_str(),
-                 std::strerror(errno));
-    return 1;
-  }
-  std::printf("srv: sent %s to the master, pid %ld\n",
-              signo == SIGHUP ? "SIGHUP (reload)" : "SIGTERM (stop)", pid);
-  return 0;
+  Master master(overrides, pid_file);
+  return master.run(std::move(config));
 }
 
 }  // namespace srv

@@ -1,6 +1,12 @@
 #include "server/metrics.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <csignal>
+#include <mutex>
 
 #include <algorithm>
 #include <atomic>
@@ -53,10 +59,18 @@ struct ListenerSlot {
   SlotNames names;
 };
 
+// The share of each listener's `active` gauge held by one process, so that the process's
+// reaper can take back what a process killed with connections open never decremented.
+struct ProcessRow {
+  std::atomic<pid_t> pid;  // 0: free
+  std::array<std::atomic<std::int32_t>, kListenerSlots> active;
+};
+
 namespace {
 
 struct Page {
   std::array<ListenerSlot, kListenerSlots> slots;
+  std::array<ProcessRow, kProcessRows> rows;
   std::atomic<std::uint32_t> slots_used;
   Atomic reloads_ok;
   Atomic reloads_failed;
@@ -83,6 +97,52 @@ Page* map_page() {
 Page& page() {
   static Page* const shared = map_page();
   return *shared;
+}
+
+// This process's row; reset in a forked child (pthread_atfork), which claims its own.
+std::atomic<ProcessRow*> g_row{nullptr};
+std::mutex g_row_claim;
+
+/// Gives a row's counts back to the gauges and frees it.
+void release_row(ProcessRow& row) {
+  Page& p = page();
+  for (std::size_t i = 0; i < kListenerSlots; ++i) {
+    std::int32_t held = row.active[i].exchange(0, std::memory_order_relaxed);
+    if (held != 0) p.slots[i].figures.active.fetch_sub(held, std::memory_order_relaxed);
+  }
+  row.pid.store(0, std::memory_order_release);
+}
+
+ProcessRow* claim_row(pid_t self) {
+  Page& p = page();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (ProcessRow& row : p.rows) {
+      pid_t expected = 0;
+      if (row.pid.compare_exchange_strong(expected, self, std::memory_order_acq_rel)) return &row;
+    }
+    // Full: rows of processes that died unreaped by us (their parent died too) are taken back.
+    for (ProcessRow& row : p.rows) {
+      pid_t owner = row.pid.load(std::memory_order_acquire);
+      if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) forget_process(owner);
+    }
+  }
+  return nullptr;  // more live processes than rows: this one's share is not tracked
+}
+
+ProcessRow* my_row() {
+  ProcessRow* row = g_row.load(std::memory_order_acquire);
+  if (row != nullptr) return row;
+  std::lock_guard<std::mutex> lock(g_row_claim);
+  row = g_row.load(std::memory_order_acquire);
+  if (row == nullptr) {
+    row = claim_row(::getpid());
+    g_row.store(row, std::memory_order_release);
+  }
+  return row;
+}
+
+std::size_t slot_index(const ListenerSlot* slot) {
+  return static_cast<std::size_t>(slot - page().slots.data());
 }
 
 void copy_name(char (&to)[kNameSize], std::string_view from) {
@@ -133,6 +193,17 @@ std::string_view timeout_kind_name(TimeoutKind kind) {
 
 void init_metrics() {
   page();
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    ::pthread_atfork(nullptr, nullptr, [] { g_row.store(nullptr, std::memory_order_relaxed); });
+  });
+}
+
+void forget_process(pid_t pid) {
+  if (pid <= 0) return;
+  for (ProcessRow& row : page().rows) {
+    if (row.pid.load(std::memory_order_acquire) == pid) release_row(row);
+  }
 }
 
 ListenerSlot* listener_slot(std::string_view address, std::string_view protocol,
@@ -190,10 +261,18 @@ ConnectionMeter::ConnectionMeter(ListenerSlot* slot, const Access& access)
   if (!slot_) return;
   add(slot_->figures.accepted, 1);
   slot_->figures.active.fetch_add(1, std::memory_order_relaxed);
+  row_ = my_row();
+  if (row_) row_->active[slot_index(slot_)].fetch_add(1, std::memory_order_relaxed);
 }
 
 ConnectionMeter::~ConnectionMeter() {
-  if (slot_) slot_->figures.active.fetch_sub(1, std::memory_order_relaxed);
+  if (!slot_) return;
+  // The row first: a reaper that releases it meanwhile must not take this one back twice. A
+  // row released since (this process outlived being forgotten) gives nothing back twice.
+  if (row_ && row_->pid.load(std::memory_order_acquire) != 0) {
+    row_->active[slot_index(slot_)].fetch_sub(1, std::memory_order_relaxed);
+  }
+  slot_->figures.active.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ConnectionMeter::received(std::uint64_t bytes) {

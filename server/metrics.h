@@ -6,6 +6,8 @@
 // process and thread adds to it with relaxed atomics; a process that dies takes nothing with it,
 // so counters never go backwards. Rendering (metrics_render.h) reads a snapshot of it.
 
+#include <sys/types.h>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -75,10 +77,19 @@ struct MetricsSnapshot {
 };
 
 struct ListenerSlot;  // in the page; see metrics.cc
+struct ProcessRow;    // likewise
 class AccessLog;
+
+/// Processes whose share of the `active` gauge is tracked, so that a process killed with
+/// connections open does not leave them counted: its reaper calls forget_process().
+inline constexpr std::size_t kProcessRows = 4096;
 
 /// Maps the page. Call once in the main process before anything forks (like init_counters).
 void init_metrics();
+
+/// `pid` has exited (its parent reaped it): connections it still counted as active are taken
+/// off the gauge. Call from whoever waits for the process. Any thread.
+void forget_process(pid_t pid);
 
 /// The slot of a listener, found by address and protocol (a listener kept across reloads keeps
 /// its counters) or claimed. Main thread, before forking. Never nullptr.
@@ -130,8 +141,9 @@ class ConnectionMeter final : public RequestMeter {
 
   ListenerSlot* slot_;
   const AccessLog* access_;
-  std::string peer_;   // empty unless access_
-  std::string local_;  // likewise
+  std::string peer_;           // empty unless access_
+  std::string local_;          // likewise
+  ProcessRow* row_ = nullptr;  // this process's share of the gauge, if it has a row
   Clock::time_point began_ = Clock::now();
 };
 

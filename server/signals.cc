@@ -54,7 +54,9 @@ void install_signal_pipe() {
     throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   set_handler(SIGPIPE, SIG_IGN);
-  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1}) set_handler(signo, on_signal);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGUSR2, SIGCHLD, SIGUSR1}) {
+    set_handler(signo, on_signal);
+  }
 }
 
 int signal_pipe_fd() {
@@ -80,6 +82,9 @@ SignalSet take_signals() {
         case SIGCHLD:
           set.child = true;
           break;
+        case SIGUSR2:
+          set.upgrade = true;
+          break;
         case SIGUSR1:
           set.reopen_logs = true;
           break;
@@ -100,7 +105,7 @@ void notice_drain_by_sigterm() {
 }
 
 void detach_signals_in_child() {
-  for (int signo : {SIGTERM, SIGINT, SIGHUP}) set_handler(signo, SIG_IGN);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) set_handler(signo, SIG_IGN);
   set_handler(SIGCHLD, SIG_DFL);
   close_pipe();
 }

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/blocking_session.h"
+#include "server/metrics.h"
 #include "server/signals.h"
 #include "strategies/acceptor_loop.h"
 #include "strategies/builtin.h"
@@ -74,6 +75,7 @@ class ForkStrategy final : public Strategy, private Dispatcher {
     pid_t pid;
     // One SIGCHLD may stand for many exits: reap until nothing is left.
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      forget_process(pid);
       children_.erase(pid);
       if (WIFSIGNALED(status)) {
         spdlog::warn("connection child {} {}", pid, describe_exit(status));

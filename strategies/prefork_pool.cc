@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/blocking_session.h"
+#include "server/metrics.h"
 #include "server/signals.h"
 #include "strategies/acceptor_loop.h"
 #include "strategies/builtin.h"
@@ -120,6 +121,7 @@ class PreforkPool final : public Strategy {
     int status = 0;
     pid_t pid;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      forget_process(pid);
       auto it = workers_.find(pid);
       if (it == workers_.end()) continue;
       Worker worker = it->second;

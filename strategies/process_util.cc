@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "server/metrics.h"
+
 namespace srv {
 
 namespace {
@@ -51,6 +53,7 @@ void kill_and_reap(const std::vector<pid_t>& pids, int signo) {
   for (pid_t pid : pids) {
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
+    forget_process(pid);
   }
 }
 

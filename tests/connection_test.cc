@@ -766,6 +766,47 @@ TEST(ConnectionOverSocketpair, HalfClosedPeerGetsEveryReplyThenEof) {
   EXPECT_EQ(got, "one\n" + std::string(200000, 'x') + "two\n");
 }
 
+// Between requests a keep-alive connection holds no buffer: its storage went back to the
+// thread's spares (server/buffer_pool.h). A request half received keeps its bytes, and a reply
+// the peer has not read keeps its output, until they are done.
+TEST(ConnectionOverSocketpair, AnIdleConnectionHoldsNoBuffer) {
+  Pair pair;
+  ConnectionLimits limits;
+  limits.output_high_water = 1 << 30;
+  Connection connection(std::make_unique<SocketTransport>(pair.server),
+                        std::make_unique<LineHandler>(), limits);
+  auto send = [&](std::string_view bytes) {
+    ASSERT_EQ(::send(pair.client, bytes.data(), bytes.size(), 0),
+              static_cast<ssize_t>(bytes.size()));
+    serve(connection);
+  };
+  auto receive = [&](std::size_t n) {
+    std::string got(n, '\0');
+    for (std::size_t at = 0; at < n;) {
+      pollfd p{pair.client, POLLIN, 0};
+      if (::poll(&p, 1, 1000) <= 0) return got.substr(0, at) + "<timeout>";
+      ssize_t k = ::recv(pair.client, got.data() + at, n - at, 0);
+      if (k <= 0) return got.substr(0, at) + "<closed>";
+      at += static_cast<std::size_t>(k);
+      serve(connection);
+    }
+    return got;
+  };
+  EXPECT_EQ(connection.buffer_capacity(), 0u) << "before any byte";
+  send("one\ntwo\n");
+  EXPECT_EQ(receive(8), "one\ntwo\n");
+  EXPECT_EQ(connection.buffer_capacity(), 0u) << "after the replies went out";
+  send("thr");
+  EXPECT_GT(connection.buffer_capacity(), 0u) << "a partial line is kept";
+  send("ee\n");
+  EXPECT_EQ(receive(6), "three\n");
+  EXPECT_EQ(connection.buffer_capacity(), 0u) << "and released once answered";
+  send("big 4000000\n");  // more than a socketpair holds: output waits for the peer
+  EXPECT_GT(connection.buffer_capacity(), 0u) << "unsent output is kept";
+  EXPECT_EQ(receive(4000000), std::string(4000000, 'x'));
+  EXPECT_EQ(connection.buffer_capacity(), 0u) << "and released once sent";
+}
+
 TEST(ConnectionOverSocketpair, CloseAfterFlushHalfClosesAndLingers) {
   Pair pair;
   ConnectionLimits limits;

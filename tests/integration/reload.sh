@@ -2,8 +2,9 @@
 # The master process, from outside as an operator uses it: SIGHUP reloads (through `srv -s
 # reload` and its pid file) that switch strategy under wrk's load with no failed request, one of
 # them with a broken config (refused, the old generation goes on), the resp keyspace kept across
-# a switch, listeners added and removed by a reload, a killed generation respawned under every
-# strategy, and `srv -s stop`.
+# a switch, `/status` naming the last strategy and `/metrics` counting the reloads, listeners
+# added and removed by a reload, a killed generation respawned under every strategy with its
+# counters going on from where they were, and `srv -s stop`.
 #
 #   tests/integration/reload.sh [path/to/srv]      (default: build/bin/srv)
 #
@@ -19,7 +20,7 @@ source "$SCRIPT_DIR/lib.sh"
 readonly kClientTimeout=20 # seconds for any one client command
 
 harness_init srv-reload
-require_tools --hint "(scripts/install-deps.sh --test)" curl wrk redis-cli timeout ss
+require_tools --hint "(scripts/install-deps.sh --test)" curl wrk redis-cli timeout ss jq
 list_strategies
 
 CONFIG=$WORK/srv.yaml
@@ -36,6 +37,7 @@ write_config() {
     # waiting in the backlog (and wrk counting timeouts) whatever a reload does.
     echo "prefork: {workers: 8}"
     echo "threadpool: {threads: 8}"
+    echo "admin: {listen: 127.0.0.1:$ADMIN_PORT}"
     echo "listeners:"
     echo "  - {listen: 127.0.0.1:0, protocol: http}"
     echo "  - {listen: 127.0.0.1:$RESP_PORT, protocol: resp}"
@@ -66,7 +68,15 @@ generation_pid() {
 
 resp() { timeout "$kClientTimeout" redis-cli -p "$RESP_PORT" "$@"; }
 
+# metric NAME: the value of the first sample of NAME on /metrics.
+metric() {
+  # awk reads to the end: exiting early could fail curl's write (pipefail).
+  curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk -v n="$1" '!found && $1 ~ "^"n"({|$)" {print $2; found = 1}'
+}
+
 RESP_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
 first=$(echo "$strategies" | head -n1)
 
 # --- reloads switching strategy under load, one of them broken ------------------------------
@@ -107,6 +117,12 @@ if start_srv reload -c "$CONFIG"; then
   fi
   last=$(echo "$strategies" | tail -n1)
   check "the last generation runs $last" wait_log "generation $((reloads + 1)) started: strategy $last," 1
+  check "/status names it: strategy $last, generation $((reloads + 1))" test \
+    "$(curl -sf "http://127.0.0.1:$ADMIN_PORT/status" | jq -r '"\(.strategy) \(.generation)"')" = \
+    "$last $((reloads + 1))"
+  check "/metrics counts the reloads: $reloads applied, 1 refused" test \
+    "$(metric 'srv_reloads_total{result="applied"}') $(metric 'srv_reloads_total{result="refused"}')" = \
+    "$reloads 1"
   check "every old generation drained" wait_log "generation [0-9]+ has drained" "$reloads"
   check "the keyspace survived every strategy switch" test "$(resp get kept)" = value
   check "the list too" test "$(resp llen queue)" = 3
@@ -161,6 +177,13 @@ for s in $strategies; do
     continue
   }
   resp set survivor "$s" >/dev/null
+  for _ in 1 2 3; do curl -sf "http://127.0.0.1:$SRV_PORT/healthz" -o /dev/null || true; done
+  # A keep-alive connection open (and answered) as the generation dies.
+  exec 7<>"/dev/tcp/127.0.0.1/$SRV_PORT"
+  printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&7
+  read -r -t 5 _ <&7 || true
+  accepted_before=$(metric srv_connections_accepted_total)
+  requests_before=$(metric srv_requests_total)
   victim=$(generation_pid 1)
   kill -KILL "$victim"
   if wait_log "generation 1 \(strategy $s\) killed by signal 9" 1 &&
@@ -173,6 +196,18 @@ for s in $strategies; do
   check "$s: http serves after the respawn" \
     timeout 10 bash -c "until curl -sf http://127.0.0.1:$SRV_PORT/healthz >/dev/null; do sleep 0.1; done"
   check "$s: the keyspace outlived the generation" test "$(resp get survivor)" = "$s"
+  accepted_after=$(metric srv_connections_accepted_total)
+  requests_after=$(metric srv_requests_total)
+  check "$s: counters went on from where they were (accepted $accepted_before -> $accepted_after, requests $requests_before -> $requests_after)" \
+    test "${accepted_before:-0}" -ge 3 -a "${accepted_after:-0}" -gt "${accepted_before:-0}" \
+    -a "${requests_after:-0}" -gt "${requests_before:-0}"
+  check "$s: /metrics counts the restart" test "$(metric srv_worker_restarts_total)" = 1
+  exec 7>&-
+  # A connection of a killed process is not left counted as active (its reaper takes it back).
+  deadline=$((SECONDS + 15))
+  while [[ $(metric srv_connections_active) != 0 ]] && ((SECONDS <= deadline)); do sleep 0.1; done
+  check "$s: srv_connections_active is back to 0 ($(metric srv_connections_active))" \
+    test "$(metric srv_connections_active)" = 0
   check "$s: srv exits 0 on SIGTERM" stop_srv
   # Generations are forks of the master, with its command line.
   check "$s: nothing of it is left" test -z "$(pgrep -f -- "-c $CONFIG" || true)"
