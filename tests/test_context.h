@@ -40,7 +40,7 @@ class RecordingWaker final : public Waker {
   std::vector<WakeAddress> rung_;
 };
 
-/// A meter that records what a handler reported. One thread, like the handler.
+/// A meter that records what a handler reported. Any thread (a mutex guards it).
 class RecordingMeter final : public RequestMeter {
  public:
   bool logs_requests() const override { return logs; }
@@ -60,6 +60,8 @@ class RecordingMeter final : public RequestMeter {
 
  private:
   void count(std::optional<RequestError> error, const RequestSummary& summary) override {
+    // test_context() shares one meter among handlers on several threads and processes.
+    std::lock_guard lock(mutex_);
     if (error) {
       errors.push_back(*error);
     } else {
@@ -68,6 +70,7 @@ class RecordingMeter final : public RequestMeter {
     summaries.push_back({std::string(summary.request), std::string(summary.status),
                          summary.bytes_in, summary.bytes_out});
   }
+  std::mutex mutex_;
 };
 
 /// A context with its own RecordingWaker and RecordingMeter, for one handler (keep it alive as
