@@ -171,6 +171,35 @@ stop_srv() {
   fi
 }
 
+# free_port: a TCP port on 127.0.0.1 that is free right now (the kernel's pick), for a config
+# that must name its port in advance (a reload keeps a socket by its configured address).
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wrk_start SECONDS URL: wrk -t2 -c8 against URL for SECONDS in the background (bounded by
+# SECONDS + 20 s), its report in $WORK/wrk.out; sets WRK_PID for wrk_check.
+WRK_PID=""
+wrk_start() {
+  timeout $(($1 + 20)) wrk -t2 -c8 -d"$1s" "$2" >"$WORK/wrk.out" 2>&1 &
+  WRK_PID=$!
+}
+
+# wrk_check DESCRIPTION: waits for wrk_start's run; ok if it served over 1000 requests with no
+# socket error and no non-2xx answer (the count goes into the line), else its report.
+wrk_check() {
+  wait "$WRK_PID" || true
+  local served
+  served=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+  if ! grep -q "Socket errors" "$WORK/wrk.out" && ! grep -q "Non-2xx" "$WORK/wrk.out" &&
+    [[ ${served:-0} -gt 1000 ]]; then
+    ok "$1: $served requests, none failed"
+  else
+    not_ok "$1: no failed request"
+    diag <"$WORK/wrk.out"
+  fi
+}
+
 # clean_log: the server's log ($SRV_LOG, every process of it) reports no error, crash or
 # sanitizer finding.
 clean_log() {

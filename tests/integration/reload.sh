@@ -46,10 +46,6 @@ write_config() {
   } >"$CONFIG"
 }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 reload() { timeout "$kClientTimeout" "$SRV" -c "$CONFIG" -s reload >/dev/null; }
 
 # wait_log PATTERN COUNT: the log has at least COUNT lines matching PATTERN within 10 s.
@@ -87,9 +83,7 @@ if start_srv reload -c "$CONFIG"; then
   resp rpush queue a b c >/dev/null
   n=$(echo "$strategies" | wc -l)
   duration=$((n * 3 / 2 + 4))
-  timeout $((duration + kClientTimeout)) wrk -t2 -c8 -d"${duration}s" "http://127.0.0.1:$SRV_PORT/" \
-    >"$WORK/wrk.out" 2>&1 &
-  wrk_pid=$!
+  wrk_start "$duration" "http://127.0.0.1:$SRV_PORT/"
   sleep 1
   reloads=0
   for s in $strategies; do
@@ -106,15 +100,7 @@ if start_srv reload -c "$CONFIG"; then
     reloads=$((reloads + 1))
     sleep 1.4
   done
-  wait "$wrk_pid" || true
-  served=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
-  if ! grep -q "Socket errors" "$WORK/wrk.out" && ! grep -q "Non-2xx" "$WORK/wrk.out" &&
-    [[ ${served:-0} -gt 1000 ]]; then
-    ok "wrk through $reloads reloads ($(echo $strategies | tr ' ' ',')): $served requests, none failed"
-  else
-    not_ok "wrk through $reloads reloads: no failed request"
-    diag <"$WORK/wrk.out"
-  fi
+  wrk_check "wrk through $reloads reloads ($(echo $strategies | tr ' ' ','))"
   last=$(echo "$strategies" | tail -n1)
   check "the last generation runs $last" wait_log "generation $((reloads + 1)) started: strategy $last," 1
   check "/status names it: strategy $last, generation $((reloads + 1))" test \

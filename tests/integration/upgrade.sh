@@ -29,9 +29,6 @@ cp "$SRV_BUILT" "$SRV"
 CONFIG=$WORK/srv.yaml
 PID_FILE=$WORK/srv.pid
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 HTTP_PORT=$(free_port)
 RESP_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
@@ -106,9 +103,7 @@ fi
 # --- one upgrade per strategy under wrk's load --------------------------------------------------
 n=$(echo "$strategies" | wc -l)
 duration=$((n * 2 + 3))
-timeout $((duration + kClientTimeout)) wrk -t2 -c8 -d"${duration}s" "http://127.0.0.1:$HTTP_PORT/" \
-  >"$WORK/wrk.out" 2>&1 &
-wrk_pid=$!
+wrk_start "$duration" "http://127.0.0.1:$HTTP_PORT/"
 sleep 1
 upgrades=0
 for s in $strategies; do
@@ -121,15 +116,7 @@ for s in $strategies; do
   fi
   sleep 1
 done
-wait "$wrk_pid" || true
-served=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
-if ! grep -q "Socket errors" "$WORK/wrk.out" && ! grep -q "Non-2xx" "$WORK/wrk.out" &&
-  [[ ${served:-0} -gt 1000 ]]; then
-  ok "wrk through $upgrades binary upgrades: $served requests, none failed"
-else
-  not_ok "wrk through $upgrades binary upgrades: no failed request"
-  diag <"$WORK/wrk.out"
-fi
+wrk_check "wrk through $upgrades binary upgrades"
 last=$(echo "$strategies" | tail -n1)
 check "/status names the last master and its strategy ($last)" \
   test "$(status_of '"\(.pid) \(.strategy)"')" = "$(master_pid) $last"
